@@ -1,0 +1,74 @@
+"""Roles and what they may do. Pure: no database, no web."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    STORE_MANAGER = "store_manager"
+    HQ_MARKETER = "hq_marketer"
+    HQ_ADMIN = "hq_admin"
+    AUDITOR = "auditor"
+
+
+# Roles that work inside one store and see only that store's data.
+STORE_BOUND = frozenset({Role.CASHIER, Role.STORE_MANAGER})
+
+PERMISSIONS: dict[str, str] = {
+    "sales.sell": "Sell at the till",
+    "sales.discount": "Give line and order discounts",
+    "sales.price_override": "Change a price at the till",
+    "orders.read": "See orders and receipts",
+    "catalog.read": "See products and categories",
+    "catalog.write": "Create, change and import products and categories",
+    "stock.read": "See stock on hand",
+    "stock.adjust": "Adjust stock",
+    "stores.read": "See stores and registers",
+    "stores.write": "Create and change stores and registers",
+    "users.read": "See users",
+    "users.write": "Create and change users and their roles",
+    "reports.read": "See reports and the day summary",
+    "audit.read": "Read and verify the audit log",
+    "tokens.manage": "Create and revoke API tokens",
+}
+
+_ALL = frozenset(PERMISSIONS)
+_READ_ALL = frozenset(p for p in PERMISSIONS if p.endswith(".read"))
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.CASHIER: frozenset(
+        {"sales.sell", "orders.read", "catalog.read", "stock.read", "stores.read"}
+    ),
+    Role.STORE_MANAGER: frozenset(
+        {
+            "sales.sell",
+            "sales.discount",
+            "sales.price_override",
+            "orders.read",
+            "catalog.read",
+            "catalog.write",
+            "stock.read",
+            "stock.adjust",
+            "stores.read",
+            "users.read",
+            "reports.read",
+            "tokens.manage",
+        }
+    ),
+    Role.HQ_MARKETER: frozenset({"orders.read", "catalog.read", "stores.read", "reports.read"}),
+    Role.HQ_ADMIN: _ALL,
+    Role.AUDITOR: _READ_ALL,
+}
+
+
+def permissions_for(role: str) -> frozenset[str]:
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def is_store_bound(role: str) -> bool:
+    return role in STORE_BOUND

@@ -1,0 +1,57 @@
+"""Settings: the one place that reads the environment (prefix ``SHOUYIN_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOUYIN_", env_file=".env", extra="ignore")
+
+    mode: Literal["production", "demo", "test"] = "production"
+    database_url: str = f"sqlite:///{DEFAULT_VAR / 'shouyin.db'}"
+    var_dir: Path = DEFAULT_VAR
+    secret_key: str | None = Field(
+        default=None, description="Signs sessions and CSRF tokens; a key file is made if unset"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_language: Literal["zh_CN", "en"] = "zh_CN"
+    session_idle_minutes: int = 12 * 60
+    session_max_hours: int = 7 * 24
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    # Discounts above this share of the order need to be written to the audit log.
+    audit_discount_percent: int = 20
+    statement_counting: bool = True
+    log_level: str = "info"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret(self) -> str:
+        """The configured secret, or one kept in a key file with owner-only permissions."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

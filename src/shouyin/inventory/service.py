@@ -1,0 +1,78 @@
+"""The stock ledger: every change is a movement; the level is its cached sum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.shared.types import table_of
+
+
+@dataclass(frozen=True)
+class Movement:
+    product_id: int
+    quantity: int  # signed: a sale is negative
+
+
+def record_movements(
+    connection: Connection,
+    *,
+    store_id: int,
+    movements: Sequence[Movement],
+    kind: str,
+    at: datetime,
+    user_id: int | None,
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """Append movements and move the cached levels, two statements whatever the count."""
+    if not movements:
+        return
+    connection.execute(
+        table_of(StockMovement).insert(),
+        [
+            {"store_id": store_id, "product_id": m.product_id, "quantity": m.quantity,
+             "kind": kind, "ref_type": ref_type, "ref_id": ref_id, "reason": reason,
+             "user_id": user_id, "at": at}
+            for m in movements
+        ],
+    )  # fmt: skip
+    _bump_levels(connection, store_id=store_id, deltas=_merge(movements))
+
+
+def _merge(movements: Iterable[Movement]) -> dict[int, int]:
+    deltas: dict[int, int] = {}
+    for movement in movements:
+        deltas[movement.product_id] = deltas.get(movement.product_id, 0) + movement.quantity
+    return deltas
+
+
+def _bump_levels(connection: Connection, *, store_id: int, deltas: dict[int, int]) -> None:
+    table = table_of(StockLevel)
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.store_id, table.c.product_id],
+        set_={"on_hand": table.c.on_hand + stmt.excluded.on_hand},
+    )
+    rows = [
+        {"store_id": store_id, "product_id": product_id, "on_hand": delta}
+        for product_id, delta in sorted(deltas.items())  # fixed order: no deadlocks on PostgreSQL
+    ]
+    connection.execute(stmt, rows)
+
+
+def on_hand(session: Session, *, store_id: int, product_id: int) -> int:
+    value = session.scalar(
+        select(StockLevel.on_hand).where(
+            StockLevel.store_id == store_id, StockLevel.product_id == product_id
+        )
+    )
+    return value or 0

@@ -1,0 +1,32 @@
+"""Every table, imported in one place for Alembic and for tests that build a schema."""
+
+from shouyin.audit.models import AuditEntry, AuditHead
+from shouyin.auth.models import ApiToken, User, UserSession
+from shouyin.catalog.models import Barcode, Category, Product
+from shouyin.db import Base
+from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
+from shouyin.stores.models import Chain, Register, Store
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "AuditHead",
+    "Barcode",
+    "Category",
+    "Chain",
+    "Order",
+    "OrderCounter",
+    "OrderLine",
+    "Payment",
+    "Product",
+    "Register",
+    "StockLevel",
+    "StockMovement",
+    "Store",
+    "User",
+    "UserSession",
+    "metadata",
+]

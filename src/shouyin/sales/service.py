@@ -1,0 +1,228 @@
+"""Checkout: fetch what pricing needs, price in pure code, write the order in a few statements.
+
+The hot path avoids per-row ORM flushes: one query for the store, one for the products, then
+one statement per table (order counter, order, lines, payments, stock movements, levels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shouyin.audit import service as audit
+from shouyin.auth.principal import Principal
+from shouyin.catalog import service as catalog
+from shouyin.errors import NotFound, ValidationFailed
+from shouyin.inventory import service as inventory
+from shouyin.sales import orders as order_views
+from shouyin.sales.models import Order, OrderLine, Payment
+from shouyin.sales.numbering import next_sequence, order_number
+from shouyin.sales.pricing import Cart, CartLine, Discount, PricedCart, price_cart
+from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
+from shouyin.sales.tender import Settlement, Tender, settle
+from shouyin.shared.clock import business_date, utcnow
+from shouyin.shared.types import table_of
+from shouyin.stores.models import Register, Store
+
+
+class DuplicateSubmission(Exception):
+    """Another request stored this client UUID first; the caller returns that order."""
+
+
+@dataclass(frozen=True)
+class StoreContext:
+    id: int
+    code: str
+    timezone: str
+    cutoff: int
+    rounding: str
+    register_ok: bool
+
+
+def _store_context(session: Session, *, store_id: int, register_id: int | None) -> StoreContext:
+    query = select(
+        Store.id, Store.code, Store.timezone, Store.day_cutoff_minutes, Store.rounding,
+        Store.active, Register.id,
+    ).where(Store.id == store_id)  # fmt: skip
+    query = query.outerjoin(
+        Register, and_(Register.store_id == Store.id, Register.id == (register_id or 0))
+    )
+    row = session.execute(query).first()
+    if row is None or not row[5]:
+        raise NotFound("No such store.", code="store.not_found")
+    return StoreContext(row[0], row[1], row[2], row[3], row[4], row[6] is not None)
+
+
+def _discount(value: DiscountIn | None) -> Discount | None:
+    return Discount(value.kind, value.value) if value else None
+
+
+def _check_rights(actor: Principal, data: QuoteRequest) -> None:
+    actor.require("sales.sell")
+    actor.require_store(data.store_id)
+    if data.order_discount or any(line.discount for line in data.lines):
+        actor.require("sales.discount")
+    if any(line.price_override is not None for line in data.lines):
+        actor.require("sales.price_override")
+
+
+def _build_cart(session: Session, data: QuoteRequest, rounding: str) -> Cart:
+    products = catalog.products_for_sale(session, product_ids={x.product_id for x in data.lines})
+    lines = []
+    for index, line in enumerate(data.lines):
+        product = products.get(line.product_id)
+        if product is None or not product.active:
+            raise NotFound(
+                "Product {product_id} is unknown or no longer sold.",
+                code="catalog.product_unknown",
+                details={"product_id": line.product_id, "index": index},
+            )
+        lines.append(
+            CartLine(
+                product_id=product.id, name=product.name, unit_price=product.price,
+                quantity=line.quantity, weighed=product.weighed,
+                price_override=line.price_override, discount=_discount(line.discount),
+            )
+        )  # fmt: skip
+    return Cart(tuple(lines), _discount(data.order_discount), rounding)  # type: ignore[arg-type]
+
+
+def quote(session: Session, *, data: QuoteRequest, actor: Principal) -> PricedCart:
+    _check_rights(actor, data)
+    store = _store_context(session, store_id=data.store_id, register_id=None)
+    return price_cart(_build_cart(session, data, store.rounding))
+
+
+def existing_order_id(session: Session, *, client_uuid: str) -> int | None:
+    return session.scalar(select(Order.id).where(Order.client_uuid == client_uuid))
+
+
+def checkout(
+    session: Session, *, data: OrderCreate, actor: Principal, discount_audit_percent: int
+) -> tuple[OrderPublic, bool]:
+    """Returns the order and whether it was created now (False: a retry of an earlier one)."""
+    _check_rights(actor, data)
+    client_uuid = str(data.client_uuid)
+    found = existing_order_id(session, client_uuid=client_uuid)
+    if found is not None:
+        return order_views.load(session, order_id=found, actor=actor), False
+    store = _store_context(session, store_id=data.store_id, register_id=data.register_id)
+    if data.register_id is not None and not store.register_ok:
+        raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
+    priced = price_cart(_build_cart(session, data, store.rounding))
+    settlement = settle(
+        priced.total, [Tender(p.method, p.amount, p.reference) for p in data.payments]
+    )
+    now = utcnow()
+    day = business_date(now, store.timezone, store.cutoff)
+    conn = session.connection()
+    number = order_number(
+        store.code, day, next_sequence(conn, store_id=store.id, business_date=day)
+    )
+    order_id = _insert_order(
+        conn, data=data, actor=actor, priced=priced, settlement=settlement,
+        number=number, day=day, now=now,
+    )  # fmt: skip
+    line_ids = _insert_lines(conn, order_id, priced)
+    _insert_payments(conn, order_id, settlement)
+    inventory.record_movements(
+        conn, store_id=store.id, kind="sale", at=now, user_id=actor.user_id, ref_type="order",
+        ref_id=order_id,
+        movements=[inventory.Movement(x.product_id, -x.quantity) for x in priced.lines],
+    )  # fmt: skip
+    _audit_discounts(session, actor, order_id, number, priced, discount_audit_percent)
+    view = order_views.from_priced(
+        order_id=order_id, line_ids=line_ids, data=data, actor=actor, number=number, day=day,
+        now=now, priced=priced, settlement=settlement,
+    )  # fmt: skip
+    return view, True
+
+
+def _insert_order(
+    conn: Connection, *, data: OrderCreate, actor: Principal, priced: PricedCart,
+    settlement: Settlement, number: str, day: object, now: datetime,
+) -> int:  # fmt: skip
+    table = table_of(Order)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = {
+        "client_uuid": str(data.client_uuid), "number": number, "store_id": data.store_id,
+        "register_id": data.register_id, "cashier_id": actor.user_id, "business_date": day,
+        "created_at": now, "status": "completed", "subtotal": priced.subtotal,
+        "discount_total": priced.discount_total, "total": priced.total,
+        "paid": settlement.paid, "change": settlement.change,
+        "item_count": sum(1 if x.weighed else x.quantity for x in priced.lines),
+        "steps": [{"kind": s.kind, "amount": s.amount} for s in priced.steps],
+    }  # fmt: skip
+    # A concurrent retry with the same UUID loses here and returns the winner's order.
+    stmt = (
+        dialect.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[table.c.client_uuid])
+        .returning(table.c.id)
+    )
+    order_id = conn.execute(stmt).scalar()
+    if order_id is None:
+        raise DuplicateSubmission(str(data.client_uuid))
+    return int(order_id)
+
+
+def _insert_lines(conn: Connection, order_id: int, priced: PricedCart) -> list[int]:
+    table = table_of(OrderLine)
+    rows = [
+        {"order_id": order_id, "line_no": x.index + 1, "product_id": x.product_id,
+         "name": x.name, "quantity": x.quantity, "weighed": int(x.weighed),
+         "list_price": x.list_price, "unit_price": x.unit_price, "list_amount": x.list_amount,
+         "override_amount": x.override_amount, "line_discount": x.line_discount,
+         "order_discount": x.order_discount, "rounding": x.rounding, "net": x.net}
+        for x in priced.lines
+    ]  # fmt: skip
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
+
+
+def _insert_payments(conn: Connection, order_id: int, settlement: Settlement) -> None:
+    rows = [
+        {"order_id": order_id, "method": t.method, "amount": t.amount, "tendered": t.tendered,
+         "change": t.change, "reference": t.reference}
+        for t in settlement.tenders
+    ]  # fmt: skip
+    if rows:
+        conn.execute(insert(table_of(Payment)), rows)
+
+
+def _audit_discounts(
+    session: Session, actor: Principal, order_id: int, number: str, priced: PricedCart,
+    limit_percent: int,
+) -> None:  # fmt: skip
+    overrides = [x for x in priced.lines if x.unit_price != x.list_price]
+    for line in overrides:
+        audit.record(
+            session, actor=actor, action="sale.price_override", entity="order",
+            entity_id=order_id, before={"price": line.list_price, "product_id": line.product_id},
+            after={"price": line.unit_price, "order": number, "line": line.index + 1},
+        )  # fmt: skip
+    given = sum(x.line_discount + x.order_discount for x in priced.lines)
+    if given > 0 and given * 100 > priced.subtotal * limit_percent:
+        audit.record(
+            session, actor=actor, action="sale.discount", entity="order", entity_id=order_id,
+            after={"order": number, "subtotal": priced.subtotal, "discount": given,
+                   "limit_percent": limit_percent},
+        )  # fmt: skip
+
+
+def record_void(session: Session, *, data: VoidIn, actor: Principal) -> int:
+    """Voids happen in the till's cart before an order exists; the log keeps them visible."""
+    actor.require("sales.sell")
+    actor.require_store(data.store_id)
+    entry = audit.record(
+        session, actor=actor, store_id=data.store_id,
+        action="sale.void_cart" if data.whole_cart else "sale.void_line",
+        entity="register", entity_id=data.register_id,
+        before={"lines": [line.model_dump() for line in data.lines],
+                "amount": sum(line.amount for line in data.lines)},
+    )  # fmt: skip
+    return entry.id

@@ -1,0 +1,21 @@
+"""Every router of the app, REST and pages, in one list."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter, FastAPI
+
+# Modules that define `router`; REST routers live under /api/v1, pages in web/.
+ROUTER_MODULES = (
+    "shouyin.web.system",
+    "shouyin.auth.router",
+    "shouyin.web.pages_auth",
+    "shouyin.sales.router",
+)
+
+
+def include_all(app: FastAPI) -> None:
+    for name in ROUTER_MODULES:
+        router: APIRouter = importlib.import_module(name).router
+        app.include_router(router)

@@ -1,0 +1,121 @@
+"""Test data builders. Each call makes new, unique rows: no test depends on another's data."""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from shouyin.auth import tokens
+from shouyin.auth.models import User, UserSession
+from shouyin.auth.permissions import is_store_bound, permissions_for
+from shouyin.auth.principal import Principal
+from shouyin.catalog.models import Barcode, Category, Product
+from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.shared.clock import utcnow
+from shouyin.stores.models import Register, Store
+from shouyin.stores.service import ensure_chain
+
+PASSWORD = "password123"
+_seq = itertools.count(1)
+
+
+def next_id() -> int:
+    return next(_seq)
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    from shouyin.auth.passwords import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def make_store(session: Session, *, rounding: str = "none", cutoff: int = 0, **kw: object) -> Store:
+    n = next_id()
+    store = Store(
+        chain_id=ensure_chain(session).id, code=f"T{n:04d}", name=f"测试门店{n}",
+        timezone="Asia/Shanghai", day_cutoff_minutes=cutoff, rounding=rounding, **kw,
+    )  # fmt: skip
+    session.add(store)
+    session.flush()
+    session.add(Register(store_id=store.id, code="R1", name="1号收银台"))
+    session.flush()
+    return store
+
+
+def register_of(session: Session, store: Store) -> Register:
+    from sqlalchemy import select
+
+    return session.scalars(select(Register).where(Register.store_id == store.id)).one()
+
+
+def make_user(session: Session, *, role: str = "cashier", store: Store | None = None) -> User:
+    n = next_id()
+    if is_store_bound(role) and store is None:
+        store = make_store(session)
+    user = User(
+        username=f"{role}{n}", display_name=f"员工{n}", password_hash=password_hash(), role=role,
+        store_id=store.id if store is not None and is_store_bound(role) else None,
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    return user
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+        store_id=user.store_id, permissions=permissions_for(user.role),
+    )  # fmt: skip
+
+
+def login_secret(session: Session, user: User) -> str:
+    secret = tokens.new_secret()
+    now = utcnow()
+    from datetime import timedelta
+
+    session.add(
+        UserSession(
+            token_hash=tokens.digest(secret), user_id=user.id, last_seen_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )  # fmt: skip
+    session.flush()
+    return secret
+
+
+def make_category(session: Session, name: str | None = None) -> Category:
+    category = Category(name=name or f"分类{next_id()}")
+    session.add(category)
+    session.flush()
+    return category
+
+
+def make_product(
+    session: Session,
+    *,
+    price: int = 350,
+    name: str | None = None,
+    weighed: bool = False,
+    barcode: str | None = None,
+    category: Category | None = None,
+    stock: dict[int, int] | None = None,
+) -> Product:
+    n = next_id()
+    product = Product(
+        sku=f"SKU{n:06d}", name=name or f"测试商品{n}", pinyin=f"ceshishangpin{n}",
+        initials=f"cssp{n}", unit="kg" if weighed else "个", weighed=weighed, price=price,
+        category_id=category.id if category else None,
+    )  # fmt: skip
+    session.add(product)
+    session.flush()
+    if not weighed:
+        session.add(Barcode(code=barcode or f"69{n:011d}", product_id=product.id))
+    for store_id, quantity in (stock or {}).items():
+        session.add(StockMovement(store_id=store_id, product_id=product.id, quantity=quantity,
+                                  kind="receipt", at=utcnow()))  # fmt: skip
+        session.add(StockLevel(store_id=store_id, product_id=product.id, on_hand=quantity))
+    session.flush()
+    return product
