@@ -16,6 +16,7 @@ from shouyin.config import Settings, get_settings
 from shouyin.db import Database
 from shouyin.errors import DomainError, Unauthorized
 from shouyin.shared import i18n
+from shouyin.web.metrics import MetricsMiddleware
 from shouyin.web.templating import STATIC_DIR, build_templates, render, request_language
 
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_middleware(MetricsMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routers(app)
     return app

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shouyin.db import Base
-from shouyin.shared.types import BigId, BigPk
+from shouyin.shared.types import BigId, BigPk, UtcDateTime
 
 
 class AuditEntry(Base):
@@ -14,7 +14,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[BigPk]
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(64))
     store_id: Mapped[int | None] = mapped_column(Integer)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shouyin.db import Base
-from shouyin.shared.types import BigId, BigPk
+from shouyin.shared.types import BigId, BigPk, UtcDateTime
 
 
 class StockMovement(Base):
@@ -23,7 +23,7 @@ class StockMovement(Base):
     ref_id: Mapped[int | None] = mapped_column(BigId)
     reason: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class StockLevel(Base):

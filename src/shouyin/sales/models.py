@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shouyin.db import Base
-from shouyin.shared.types import BigPk
+from shouyin.shared.types import BigPk, UtcDateTime
 
 
 class Order(Base):
@@ -19,7 +19,7 @@ class Order(Base):
     register_id: Mapped[int | None] = mapped_column(ForeignKey("registers.id"))
     cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     business_date: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(16), default="completed")
     subtotal: Mapped[int] = mapped_column(Integer)
     discount_total: Mapped[int] = mapped_column(Integer)
