@@ -10,8 +10,15 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shouyin.audit import service as audit
+from shouyin.auth.principal import Principal
+from shouyin.catalog import service as catalog
+from shouyin.errors import NotFound, ValidationFailed
 from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.inventory.schemas import AdjustmentIn
+from shouyin.shared.clock import utcnow
 from shouyin.shared.types import table_of
+from shouyin.stores import service as stores
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,48 @@ def on_hand(session: Session, *, store_id: int, product_id: int) -> int:
         )
     )
     return value or 0
+
+
+def stock_card(
+    session: Session, *, store_id: int, product_id: int, limit: int = 50
+) -> list[StockMovement]:
+    query = (
+        select(StockMovement)
+        .where(StockMovement.store_id == store_id, StockMovement.product_id == product_id)
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def adjust(session: Session, *, data: AdjustmentIn, actor: Principal) -> int:
+    """Receipts add, damage removes, adjustments go either way; each is audited."""
+    actor.require("stock.adjust")
+    actor.require_store(data.store_id)
+    stores.get_store(session, store_id=data.store_id)
+    known = catalog.products_for_sale(session, product_ids={x.product_id for x in data.lines})
+    unknown = [x.product_id for x in data.lines if x.product_id not in known]
+    if unknown:
+        raise NotFound(
+            "Product {product_id} is unknown.",
+            code="catalog.product_unknown",
+            details={"product_id": unknown[0]},
+        )
+    if any(x.quantity == 0 for x in data.lines) or (
+        data.kind != "adjustment" and any(x.quantity < 0 for x in data.lines)
+    ):
+        raise ValidationFailed(
+            "Quantities must be above zero (adjustments may be negative).",
+            code="stock.quantity_invalid",
+        )
+    sign = -1 if data.kind == "damage" else 1
+    movements = [Movement(x.product_id, sign * x.quantity) for x in data.lines]
+    record_movements(
+        session.connection(), store_id=data.store_id, movements=movements, kind=data.kind,
+        at=utcnow(), user_id=actor.user_id, reason=data.reason,
+    )  # fmt: skip
+    audit.record(
+        session, actor=actor, action=f"stock.{data.kind}", entity="store", entity_id=data.store_id,
+        after={"reason": data.reason, "lines": [m.__dict__ for m in movements]},
+    )  # fmt: skip
+    return len(movements)

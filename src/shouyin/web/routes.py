@@ -12,6 +12,7 @@ ROUTER_MODULES = (
     "shouyin.auth.router",
     "shouyin.web.pages_auth",
     "shouyin.sales.router",
+    "shouyin.inventory.router",
 )
 
 
