@@ -158,5 +158,8 @@ def _register_more() -> None:
         importlib.import_module(module).register(app)
 
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "shouyin.demo.command",
+    "shouyin.ops.command",
+)
 _register_more()

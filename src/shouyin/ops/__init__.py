@@ -1,0 +1,1 @@
+"""Operations: backups, restores and consistency checks."""
