@@ -161,5 +161,7 @@ def _register_more() -> None:
 COMMAND_MODULES: tuple[str, ...] = (
     "shouyin.demo.command",
     "shouyin.ops.command",
+    "shouyin.catalog.command",
+    "shouyin.bench.command",
 )
 _register_more()

@@ -12,9 +12,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -109,9 +109,12 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A unit of work: commits once at the end, rolls everything back on error."""
-        lock = self.write_lock if self.is_sqlite else None
+    def write(self, *, locked: bool = False) -> Iterator[Session]:
+        """A unit of work: commits once at the end, rolls everything back on error.
+
+        `locked` says the caller already holds the SQLite writer lock.
+        """
+        lock = self.write_lock if self.is_sqlite and not locked else None
         if lock is not None:
             lock.acquire()
         try:
@@ -143,3 +146,10 @@ def read_session(request: Request) -> Iterator[Session]:
 def write_session(request: Request) -> Iterator[Session]:
     with get_database(request).write() as session:
         yield session
+
+
+# scope="function": the commit runs before the response is sent. With the default scope
+# FastAPI sends the response first, and a client that reads right after a write (a browser
+# following the redirect after login) could miss it.
+ReadDb = Annotated[Session, Depends(read_session)]
+WriteDb = Annotated[Session, Depends(write_session, scope="function")]

@@ -41,3 +41,23 @@ def test_api_routes_refuse_anonymous_requests(harness: AppHarness) -> None:
         for method in route.methods:
             response = client.request(method, route.path)
             assert response.status_code == 401, f"{method} {route.path}: {response.status_code}"
+
+
+def _dependants(dependant: Any) -> list[Any]:
+    found = [dependant]
+    for sub in dependant.dependencies:
+        found += _dependants(sub)
+    return found
+
+
+def test_writes_commit_before_the_response_is_sent(harness: AppHarness) -> None:
+    from shouyin.db import write_session
+
+    late = [
+        route.path
+        for route in harness.app.routes
+        if isinstance(route, APIRoute)
+        for dep in _dependants(route.dependant)
+        if dep.call is write_session and dep.scope != "function"
+    ]
+    assert late == []

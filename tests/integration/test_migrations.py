@@ -23,7 +23,9 @@ def test_migrated_schema_matches_the_models(database: Database) -> None:
     assert runner.is_current(database.engine)
 
 
-def test_serve_refuses_an_out_of_date_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_an_out_of_date_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shouyin.cli import app
 
     monkeypatch.setenv("SHOUYIN_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
@@ -40,7 +42,9 @@ def test_serve_refuses_an_out_of_date_schema(tmp_path: Path, monkeypatch: pytest
         get_settings.cache_clear()
 
 
-def test_create_admin_needs_no_default_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_admin_needs_no_default_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shouyin.cli import app
 
     monkeypatch.setenv("SHOUYIN_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from shouyin.auth import service, tokens
+from shouyin.auth.cache import PRINCIPALS
 from shouyin.auth.principal import Principal
 from shouyin.config import Settings
 from shouyin.db import get_database
@@ -42,8 +44,7 @@ def _lookup(request: Request, bearer: str | None, cookie: str | None) -> Princip
     if found.stale:
         with db.write() as session:
             service.touch_session(session, secret=cookie)
-    csrf = tokens.csrf_for(cookie, request.app.state.secret)
-    return Principal(**{**found.principal.__dict__, "csrf_token": csrf})
+    return replace(found.principal, csrf_token=tokens.csrf_for(cookie, request.app.state.secret))
 
 
 async def _check_csrf(request: Request, expected: str) -> None:
@@ -68,9 +69,18 @@ async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
     cookie = None if bearer else request.cookies.get(SESSION_COOKIE)
-    principal = await run_in_threadpool(_lookup, request, bearer, cookie)
-    if principal is None:
+    secret = bearer or cookie
+    if secret is None:
         raise Unauthorized("Please log in.", code="auth.required")
+    key = tokens.digest(secret)
+    principal = PRINCIPALS.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, request, bearer, cookie)
+        if principal is None:
+            raise Unauthorized("Please log in.", code="auth.required")
+        PRINCIPALS.put(key, principal)
+    if principal.ip != client_ip(request):
+        principal = replace(principal, ip=client_ip(request))
     if principal.via == "session" and request.method not in SAFE_METHODS:
         assert principal.csrf_token is not None
         await _check_csrf(request, principal.csrf_token)

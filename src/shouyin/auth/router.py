@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from shouyin.auth import service
 from shouyin.auth.dependencies import (
@@ -28,13 +27,11 @@ from shouyin.auth.schemas import (
     UserUpdate,
 )
 from shouyin.auth.tokens import csrf_for
-from shouyin.db import read_session, write_session
+from shouyin.db import ReadDb, WriteDb
 from shouyin.shared import i18n
 from shouyin.web.templating import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-ReadDb = Annotated[Session, Depends(read_session)]
-WriteDb = Annotated[Session, Depends(write_session)]
 UserReader = Annotated[Principal, Depends(require("users.read"))]
 UserWriter = Annotated[Principal, Depends(require("users.write"))]
 TokenManager = Annotated[Principal, Depends(require("tokens.manage"))]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.auth import passwords, tokens
+from shouyin.auth.cache import PRINCIPALS
 from shouyin.auth.models import ApiToken, User, UserSession
 from shouyin.auth.permissions import PERMISSIONS, is_store_bound, permissions_for
 from shouyin.auth.principal import Principal
@@ -102,6 +103,7 @@ def update_user(session: Session, *, user_id: int, data: UserUpdate, actor: Prin
     )  # fmt: skip
     if not user.active or data.password is not None:
         session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    PRINCIPALS.clear()  # role, store or access changed: no cached principal may outlive it
     return user
 
 
@@ -154,6 +156,7 @@ def login(
 
 
 def logout(session: Session, *, secret: str) -> None:
+    PRINCIPALS.drop(tokens.digest(secret))
     session.execute(delete(UserSession).where(UserSession.token_hash == tokens.digest(secret)))
 
 
@@ -257,6 +260,7 @@ def revoke_token(session: Session, *, token_id: int, actor: Principal) -> ApiTok
         raise NotFound("No such token.", code="token.not_found")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        PRINCIPALS.clear()
         audit.record(
             session, actor=actor, action="token.revoke", entity="api_token", entity_id=token.id
         )

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
@@ -25,13 +24,11 @@ from shouyin.catalog.schemas import (
     ProductUpdate,
     RowErrorPublic,
 )
-from shouyin.db import read_session, write_session
+from shouyin.db import ReadDb, WriteDb
 from shouyin.shared.clock import to_local, utcnow
 from shouyin.web.templating import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-ReadDb = Annotated[Session, Depends(read_session)]
-WriteDb = Annotated[Session, Depends(write_session)]
 CatalogReader = Annotated[Principal, Depends(require("catalog.read"))]
 CatalogWriter = Annotated[Principal, Depends(require("catalog.write"))]
 ProductId = Annotated[int, Path(ge=1, le=ID_MAX)]

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
-from shouyin.db import read_session, write_session
+from shouyin.db import ReadDb, WriteDb
 from shouyin.inventory import service
 from shouyin.inventory.schemas import AdjustmentIn, MovementPublic, StockCard
 
 router = APIRouter(prefix="/api/v1/stock", tags=["stock"])
-ReadDb = Annotated[Session, Depends(read_session)]
-WriteDb = Annotated[Session, Depends(write_session)]
 StockReader = Annotated[Principal, Depends(require("stock.read"))]
 StockAdjuster = Annotated[Principal, Depends(require("stock.adjust"))]
 

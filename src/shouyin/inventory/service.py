@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,7 +45,7 @@ def record_movements(
     if not movements:
         return
     connection.execute(
-        table_of(StockMovement).insert(),
+        _INSERT_MOVEMENTS,
         [
             {"store_id": store_id, "product_id": m.product_id, "quantity": m.quantity,
              "kind": kind, "ref_type": ref_type, "ref_id": ref_id, "reason": reason,
@@ -51,7 +53,26 @@ def record_movements(
             for m in movements
         ],
     )  # fmt: skip
-    _bump_levels(connection, store_id=store_id, deltas=_merge(movements))
+    rows = [
+        {"store_id": store_id, "product_id": product_id, "on_hand": delta}
+        # A fixed order: two stores' sales never lock levels in opposite orders (deadlock).
+        for product_id, delta in sorted(_merge(movements).items())
+    ]
+    connection.execute(_bump_levels(connection.dialect.name), rows)
+
+
+# Built once: sales call these for every order.
+_INSERT_MOVEMENTS = insert(table_of(StockMovement))
+
+
+@cache
+def _bump_levels(dialect_name: str) -> Any:
+    table = table_of(StockLevel)
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.store_id, table.c.product_id],
+        set_={"on_hand": table.c.on_hand + stmt.excluded.on_hand},
+    )
 
 
 def _merge(movements: Iterable[Movement]) -> dict[int, int]:
@@ -59,21 +80,6 @@ def _merge(movements: Iterable[Movement]) -> dict[int, int]:
     for movement in movements:
         deltas[movement.product_id] = deltas.get(movement.product_id, 0) + movement.quantity
     return deltas
-
-
-def _bump_levels(connection: Connection, *, store_id: int, deltas: dict[int, int]) -> None:
-    table = table_of(StockLevel)
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.store_id, table.c.product_id],
-        set_={"on_hand": table.c.on_hand + stmt.excluded.on_hand},
-    )
-    rows = [
-        {"store_id": store_id, "product_id": product_id, "on_hand": delta}
-        for product_id, delta in sorted(deltas.items())  # fixed order: no deadlocks on PostgreSQL
-    ]
-    connection.execute(stmt, rows)
 
 
 def on_hand(session: Session, *, store_id: int, product_id: int) -> int:

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
-from shouyin.db import get_database, read_session, write_session
+from shouyin.db import Database, ReadDb, WriteDb, get_database
 from shouyin.sales import orders, service
 from shouyin.sales.receipt import PAPER_COLUMNS, render_escpos, render_text
 from shouyin.sales.schemas import OrderCreate, OrderPublic, QuotePublic, QuoteRequest, VoidIn
@@ -24,8 +24,6 @@ class Paper(StrEnum):
 
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
-ReadDb = Annotated[Session, Depends(read_session)]
-WriteDb = Annotated[Session, Depends(write_session)]
 Seller = Annotated[Principal, Depends(require("sales.sell"))]
 OrderReader = Annotated[Principal, Depends(require("orders.read"))]
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -46,22 +44,44 @@ def quote(data: QuoteRequest, principal: Seller, db: ReadDb) -> object:
     status_code=201,
     responses={200: {"description": "A retry: the order made by the first submission"}, **ERRORS},
 )
-def create_order(data: OrderCreate, principal: Seller, request: Request) -> Response:
-    # The unit of work is opened here rather than as a dependency so that a concurrent retry
-    # that loses the race can roll back and answer with the winner's order.
+async def create_order(data: OrderCreate, principal: Seller, request: Request) -> Response:
     db = get_database(request)
-    limit = request.app.state.settings.audit_discount_percent
+    limit: int = request.app.state.settings.audit_discount_percent
     try:
-        with db.write() as session:
-            order, created = service.checkout(
-                session, data=data, actor=principal, discount_audit_percent=limit
-            )
+        order, created = await _run_checkout(db, data, principal, limit)
     except service.DuplicateSubmission:
         with db.read() as session:
             order_id = service.existing_order_id(session, client_uuid=str(data.client_uuid))
             assert order_id is not None
             order, created = orders.load(session, order_id=order_id, actor=principal), False
     return JSONResponse(order.model_dump(mode="json"), status_code=201 if created else 200)
+
+
+def _checkout(
+    db: Database, data: OrderCreate, principal: Principal, limit: int, *, locked: bool = False
+) -> tuple[OrderPublic, bool]:
+    # The unit of work is opened here rather than as a dependency so that a concurrent retry
+    # that loses the race can roll back and answer with the winner's order.
+    with db.write(locked=locked) as session:
+        return service.checkout(session, data=data, actor=principal, discount_audit_percent=limit)
+
+
+async def _run_checkout(
+    db: Database, data: OrderCreate, principal: Principal, limit: int
+) -> tuple[OrderPublic, bool]:
+    """On SQLite, a checkout runs on the event loop when no other writer is busy.
+
+    SQLite takes one writer at a time and a checkout's transaction is about a millisecond of
+    CPU: running it in place saves two thread hand-offs and the GIL contention of a thread
+    pool, which roughly doubles throughput. If another write (an import, say) holds the lock,
+    the checkout waits in the thread pool instead of blocking the loop.
+    """
+    if db.is_sqlite and db.write_lock.acquire(blocking=False):
+        try:
+            return _checkout(db, data, principal, limit, locked=True)
+        finally:
+            db.write_lock.release()
+    return await run_in_threadpool(_checkout, db, data, principal, limit)
 
 
 @router.post("/voids", status_code=201, responses=ERRORS)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
@@ -19,14 +18,12 @@ from shouyin.catalog import service as catalog
 from shouyin.errors import NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
 from shouyin.sales import orders as order_views
-from shouyin.sales.models import Order, OrderLine, Payment
-from shouyin.sales.numbering import next_sequence, order_number
+from shouyin.sales import statements
+from shouyin.sales.numbering import order_number
 from shouyin.sales.pricing import Cart, CartLine, Discount, PricedCart, price_cart
 from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
 from shouyin.sales.tender import Settlement, Tender, settle
 from shouyin.shared.clock import business_date, utcnow
-from shouyin.shared.types import table_of
-from shouyin.stores.models import Register, Store
 
 
 class DuplicateSubmission(Exception):
@@ -44,14 +41,8 @@ class StoreContext:
 
 
 def _store_context(session: Session, *, store_id: int, register_id: int | None) -> StoreContext:
-    query = select(
-        Store.id, Store.code, Store.timezone, Store.day_cutoff_minutes, Store.rounding,
-        Store.active, Register.id,
-    ).where(Store.id == store_id)  # fmt: skip
-    query = query.outerjoin(
-        Register, and_(Register.store_id == Store.id, Register.id == (register_id or 0))
-    )
-    row = session.execute(query).first()
+    params = {"store_id": store_id, "register_id": register_id or 0}
+    row = session.connection().execute(statements.STORE_CONTEXT, params).first()
     if row is None or not row[5]:
         raise NotFound("No such store.", code="store.not_found")
     return StoreContext(row[0], row[1], row[2], row[3], row[4], row[6] is not None)
@@ -98,7 +89,8 @@ def quote(session: Session, *, data: QuoteRequest, actor: Principal) -> PricedCa
 
 
 def existing_order_id(session: Session, *, client_uuid: str) -> int | None:
-    return session.scalar(select(Order.id).where(Order.client_uuid == client_uuid))
+    value = session.connection().execute(statements.ORDER_BY_UUID, {"uuid": client_uuid}).scalar()
+    return None if value is None else int(value)
 
 
 def checkout(
@@ -120,9 +112,8 @@ def checkout(
     now = utcnow()
     day = business_date(now, store.timezone, store.cutoff)
     conn = session.connection()
-    number = order_number(
-        store.code, day, next_sequence(conn, store_id=store.id, business_date=day)
-    )
+    seq = conn.execute(statements.upsert(conn, "next_seq"), {"store_id": store.id, "day": day})
+    number = order_number(store.code, day, seq.scalar_one())
     order_id = _insert_order(
         conn, data=data, actor=actor, priced=priced, settlement=settlement,
         number=number, day=day, now=now,
@@ -146,8 +137,6 @@ def _insert_order(
     conn: Connection, *, data: OrderCreate, actor: Principal, priced: PricedCart,
     settlement: Settlement, number: str, day: object, now: datetime,
 ) -> int:  # fmt: skip
-    table = table_of(Order)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     values = {
         "client_uuid": str(data.client_uuid), "number": number, "store_id": data.store_id,
         "register_id": data.register_id, "cashier_id": actor.user_id, "business_date": day,
@@ -157,21 +146,13 @@ def _insert_order(
         "item_count": sum(1 if x.weighed else x.quantity for x in priced.lines),
         "steps": [{"kind": s.kind, "amount": s.amount} for s in priced.steps],
     }  # fmt: skip
-    # A concurrent retry with the same UUID loses here and returns the winner's order.
-    stmt = (
-        dialect.insert(table)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[table.c.client_uuid])
-        .returning(table.c.id)
-    )
-    order_id = conn.execute(stmt).scalar()
+    order_id = conn.execute(statements.upsert(conn, "new_order"), values).scalar()
     if order_id is None:
         raise DuplicateSubmission(str(data.client_uuid))
     return int(order_id)
 
 
 def _insert_lines(conn: Connection, order_id: int, priced: PricedCart) -> list[int]:
-    table = table_of(OrderLine)
     rows = [
         {"order_id": order_id, "line_no": x.index + 1, "product_id": x.product_id,
          "name": x.name, "quantity": x.quantity, "weighed": int(x.weighed),
@@ -180,8 +161,8 @@ def _insert_lines(conn: Connection, order_id: int, priced: PricedCart) -> list[i
          "order_discount": x.order_discount, "rounding": x.rounding, "net": x.net}
         for x in priced.lines
     ]  # fmt: skip
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(conn.execute(stmt, rows).scalars())
+    ids = {line_no: line_id for line_id, line_no in conn.execute(statements.INSERT_LINES, rows)}
+    return [ids[x.index + 1] for x in priced.lines]
 
 
 def _insert_payments(conn: Connection, order_id: int, settlement: Settlement) -> None:
@@ -191,7 +172,7 @@ def _insert_payments(conn: Connection, order_id: int, settlement: Settlement) ->
         for t in settlement.tenders
     ]  # fmt: skip
     if rows:
-        conn.execute(insert(table_of(Payment)), rows)
+        conn.execute(statements.INSERT_PAYMENTS, rows)
 
 
 def _audit_discounts(

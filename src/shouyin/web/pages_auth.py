@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from shouyin.auth import service, tokens
 from shouyin.auth.dependencies import SESSION_COOKIE, CurrentPrincipal, client_ip
 from shouyin.auth.router import LOGIN_ERRORS, set_session_cookie
-from shouyin.db import write_session
+from shouyin.db import WriteDb
 from shouyin.shared import i18n
 from shouyin.web.templating import LANG_COOKIE, render
 
@@ -50,7 +49,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login")
 def login_submit(
     request: Request,
-    db: Annotated[Session, Depends(write_session)],
+    db: WriteDb,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
@@ -76,9 +75,7 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, principal: CurrentPrincipal, db: Annotated[Session, Depends(write_session)]
-) -> Response:
+def logout(request: Request, principal: CurrentPrincipal, db: WriteDb) -> Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         service.logout(db, secret=secret)

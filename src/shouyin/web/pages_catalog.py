@@ -21,15 +21,13 @@ from shouyin.catalog.schemas import (
     ProductUpdate,
 )
 from shouyin.catalog.table import parse_yuan
-from shouyin.db import read_session, write_session
+from shouyin.db import ReadDb, WriteDb
 from shouyin.errors import DomainError, ValidationFailed
 from shouyin.shared import i18n
 from shouyin.shared.money import Money
 from shouyin.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
-ReadDb = Annotated[Session, Depends(read_session)]
-WriteDb = Annotated[Session, Depends(write_session)]
 CatalogReader = Annotated[Principal, Depends(require("catalog.read"))]
 CatalogWriter = Annotated[Principal, Depends(require("catalog.write"))]
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX)]

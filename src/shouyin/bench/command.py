@@ -1,0 +1,75 @@
+"""`shouyin bench`: workloads that measure the server. Results are JSON lines on stdout;
+progress and notes go to stderr, so `shouyin bench checkout > result.jsonl` keeps only data."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+bench_app = typer.Typer(help="Benchmarks: JSON lines on stdout.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("checkout")
+def checkout(
+    orders: int = typer.Option(5000, min=1, help="Measured orders"),
+    concurrency: int = typer.Option(8, min=1, max=512, help="Orders in flight at once"),
+    products: int = typer.Option(2000, min=1, max=99_999, help="Products in the bench catalogue"),
+    warmup: int = typer.Option(200, min=1, help="Orders sent first and not measured"),
+    seed: int = typer.Option(1, help="Random seed for prices and baskets"),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the SQLite bench database (and server log) and print its path"
+    ),
+) -> None:
+    """Cash orders of 3-8 lines through the REST API of a real `shouyin serve`.
+
+    On SQLite the bench makes a fresh database in a temporary folder; with
+    SHOUYIN_DATABASE_URL pointing at PostgreSQL it adds a bench store to that database.
+    """
+    from shouyin.bench import checkout as bench
+    from shouyin.bench import dataset
+    from shouyin.config import get_settings
+
+    console = Console(stderr=True)
+    folder = Path(tempfile.mkdtemp(prefix="shouyin-bench-"))
+    url = dataset.database_url(get_settings().database_url, folder)
+    try:
+        with console.status(f"Building the data set ({products:,} products) ..."):
+            data = dataset.build(url, products=products, seed=seed)
+        where = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+        console.print(f"{where}: bench store {data.store_code}, {products:,} products.")
+        run = bench.run_checkout(
+            data, folder, orders=orders, concurrency=concurrency, warmup=warmup, seed=seed,
+            console=console,
+        )  # fmt: skip
+    except bench.BenchError as exc:
+        console.print(f"[red]Bench failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        _tidy(console, folder, url, keep=keep)
+    for metric in run.metrics():
+        print(metric.as_json(), flush=True)
+    if run.failed:
+        console.print(f"[red]{run.failed} orders failed[/red] (errors or non-201 answers).")
+        raise typer.Exit(1)
+
+
+def _tidy(console: Console, folder: Path, url: str, *, keep: bool) -> None:
+    from shouyin.bench.dataset import SQLITE_FILE
+
+    if not url.startswith("sqlite"):
+        console.print("The bench store and its orders stay in the PostgreSQL database.")
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    elif url.startswith("sqlite"):
+        path = folder / SQLITE_FILE
+        console.print(f"Kept the bench database (server log beside it): {path}", soft_wrap=True)
+    else:
+        console.print(f"Kept the server log: {folder / 'server.log'}", soft_wrap=True)
