@@ -76,7 +76,8 @@ def make_engine(url: str, *, count_statements: bool = True) -> Engine:
     elif url.endswith("?nopool"):
         engine = create_engine(url.removesuffix("?nopool"), poolclass=NullPool)
     else:
-        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per checkout; stale connections are recycled.
+        engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
     if count_statements:
         event.listen(engine, "before_cursor_execute", _count_start)
         event.listen(engine, "after_cursor_execute", _count_end)

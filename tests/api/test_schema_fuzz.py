@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,14 @@ def _app() -> tuple[Any, str]:
     return create_app(make_settings(url, folder), db), token
 
 
+# More examples for a deeper run: SHOUYIN_FUZZ_EXAMPLES=300 pytest tests/api/test_schema_fuzz.py
+EXAMPLES = int(os.environ.get("SHOUYIN_FUZZ_EXAMPLES", "25"))
 APP, TOKEN = _app()
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_fails_with_a_server_error(case: Any) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {TOKEN}"},

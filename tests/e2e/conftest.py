@@ -232,13 +232,6 @@ def login(page: Page, seed: Seed) -> Callable[[str], Page]:
             page.click("button[type=submit]")
         assert posted.value.status == 303, f"login refused: {posted.value.status}"
         page.wait_for_load_state()
-        if "/login" in page.url:
-            # Known race: `write_session` (a yield dependency with FastAPI's default
-            # "request" scope) commits the new session only after the 303 is sent, so the
-            # browser may follow the redirect before the session row exists. The login itself
-            # succeeded (303 + cookie); ask again. Remove once the commit happens before the
-            # response (Depends(write_session, scope="function")).
-            page.goto("/")
         expect(page.locator("input[name=username]")).to_have_count(0)
         return page
 

@@ -29,6 +29,7 @@ from shouyin.auth.schemas import (
 from shouyin.auth.tokens import csrf_for
 from shouyin.db import ReadDb, WriteDb
 from shouyin.shared import i18n
+from shouyin.web.params import IdPath
 from shouyin.web.templating import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -88,7 +89,7 @@ def create_user(data: UserCreate, principal: UserWriter, db: WriteDb) -> object:
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic)
-def update_user(user_id: int, data: UserUpdate, principal: UserWriter, db: WriteDb) -> object:
+def update_user(user_id: IdPath, data: UserUpdate, principal: UserWriter, db: WriteDb) -> object:
     return service.update_user(db, user_id=user_id, data=data, actor=principal)
 
 
@@ -104,5 +105,5 @@ def create_token(data: TokenCreate, principal: TokenManager, db: WriteDb) -> obj
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic)
-def revoke_token(token_id: int, principal: TokenManager, db: WriteDb) -> object:
+def revoke_token(token_id: IdPath, principal: TokenManager, db: WriteDb) -> object:
     return service.revoke_token(db, token_id=token_id, actor=principal)

@@ -130,6 +130,9 @@ def load_demo(
     for done in range(days):
         report("销售历史", done, days)
         writer.write_day(contexts, first + timedelta(days=done))
+    if last_day is None:
+        # Today's takings so far, so the day summary is not empty on the first look.
+        writer.write_day(contexts, end + timedelta(days=1), until=utcnow())
     report("库存余额", days, days)
     _write_levels(session, stock)
     sync_order_sequence(session.connection())

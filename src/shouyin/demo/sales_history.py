@@ -295,10 +295,12 @@ class HistoryWriter:
         last = self.connection.execute(select(func.max(Order.id))).scalar()
         self.next_order_id = (last or 0) + 1
 
-    def write_day(self, stores: Sequence[DemoStoreContext], day: date) -> None:
+    def write_day(
+        self, stores: Sequence[DemoStoreContext], day: date, until: datetime | None = None
+    ) -> None:
         batch = DayBatch()
         for store in stores:
-            self._store_day(batch, store, day)
+            self._store_day(batch, store, day, until)
         _insert(self.connection, Order.__table__, batch.orders)
         _insert(self.connection, OrderLine.__table__, batch.lines)
         _insert(self.connection, Payment.__table__, batch.payments)
@@ -306,7 +308,9 @@ class HistoryWriter:
         _insert(self.connection, OrderCounter.__table__, batch.counters)
         self.orders_written += len(batch.orders)
 
-    def _store_day(self, batch: DayBatch, store: DemoStoreContext, day: date) -> None:
+    def _store_day(
+        self, batch: DayBatch, store: DemoStoreContext, day: date, until: datetime | None
+    ) -> None:
         rng = random.Random(f"{self.seed}-{store.code}-{day.isoformat()}")
         zone = ZoneInfo(store.timezone)
         delivery = datetime(day.year, day.month, day.day, 6, 30, tzinfo=zone).astimezone(UTC)
@@ -322,6 +326,8 @@ class HistoryWriter:
         last_seq: dict[date, int] = {}
         for local in moments:
             at = local.astimezone(UTC)
+            if until is not None and at > until:
+                break
             biz = business_date(at, store.timezone, store.cutoff_minutes)
             last_seq[biz] = last_seq.get(biz, 0) + 1
             self._order(batch, rng, store, at, local.hour, biz, last_seq[biz])

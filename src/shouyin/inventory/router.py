@@ -11,6 +11,7 @@ from shouyin.auth.principal import Principal
 from shouyin.db import ReadDb, WriteDb
 from shouyin.inventory import service
 from shouyin.inventory.schemas import AdjustmentIn, MovementPublic, StockCard
+from shouyin.web.params import IdPath
 
 router = APIRouter(prefix="/api/v1/stock", tags=["stock"])
 StockReader = Annotated[Principal, Depends(require("stock.read"))]
@@ -18,7 +19,9 @@ StockAdjuster = Annotated[Principal, Depends(require("stock.adjust"))]
 
 
 @router.get("/{store_id}/{product_id}", response_model=StockCard, responses={403: {}})
-def stock_card(store_id: int, product_id: int, principal: StockReader, db: ReadDb) -> StockCard:
+def stock_card(
+    store_id: IdPath, product_id: IdPath, principal: StockReader, db: ReadDb
+) -> StockCard:
     principal.require_store(store_id)
     movements = service.stock_card(db, store_id=store_id, product_id=product_id)
     return StockCard(

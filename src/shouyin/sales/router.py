@@ -15,6 +15,7 @@ from shouyin.db import Database, ReadDb, WriteDb, get_database
 from shouyin.sales import orders, service
 from shouyin.sales.receipt import PAPER_COLUMNS, render_escpos, render_text
 from shouyin.sales.schemas import OrderCreate, OrderPublic, QuotePublic, QuoteRequest, VoidIn
+from shouyin.web.params import IdPath
 from shouyin.web.templating import request_language
 
 
@@ -92,7 +93,7 @@ def record_void(data: VoidIn, principal: Seller, db: WriteDb) -> dict[str, int]:
 @router.get(
     "/{order_id}", response_model=OrderPublic, responses={404: {"description": "No such order"}}
 )
-def get_order(order_id: int, principal: OrderReader, db: ReadDb) -> object:
+def get_order(order_id: IdPath, principal: OrderReader, db: ReadDb) -> object:
     return orders.load(db, order_id=order_id, actor=principal)
 
 
@@ -102,7 +103,7 @@ def get_order(order_id: int, principal: OrderReader, db: ReadDb) -> object:
     responses={200: {"content": {"text/plain": {}, "application/octet-stream": {}}}, 404: {}},
 )
 def receipt(
-    order_id: int,
+    order_id: IdPath,
     principal: OrderReader,
     db: ReadDb,
     request: Request,

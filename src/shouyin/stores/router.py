@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from shouyin.auth.dependencies import require
@@ -20,12 +20,13 @@ from shouyin.stores.schemas import (
     StorePublic,
     StoreUpdate,
 )
+from shouyin.web.params import IdPath
 
 router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
 StoreReader = Annotated[Principal, Depends(require("stores.read"))]
 StoreWriter = Annotated[Principal, Depends(require("stores.write"))]
 # Bounded so an absurd id is a 422, not an integer overflow in the database.
-StoreId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+StoreId = IdPath
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed (permission or store)"},
     404: {"description": "No such store"},

@@ -12,10 +12,10 @@ from pydantic import BaseModel, ValidationError
 
 from shouyin.errors import DomainError, ValidationFailed
 from shouyin.shared import i18n
+from shouyin.web.params import ID_MAX
 from shouyin.web.templating import request_language
 
 PAGE_SIZE = 50
-ID_MAX = 2**31 - 1
 Model = TypeVar("Model", bound=BaseModel)
 _HH_MM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
 

@@ -24,13 +24,13 @@ from shouyin.stores import router as stores_api
 from shouyin.stores import service as stores
 from shouyin.web import pages_office_audit, pages_office_stores, pages_office_users
 from shouyin.web.office_common import (
-    ID_MAX,
     PAGE_SIZE,
     STATUS_LABELS,
     page_count,
     parse_day,
     parse_id,
 )
+from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render, request_language
 
 pages = APIRouter(include_in_schema=False)

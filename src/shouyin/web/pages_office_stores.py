@@ -16,7 +16,6 @@ from shouyin.stores import service
 from shouyin.stores.models import Store
 from shouyin.stores.schemas import RegisterCreate, StoreCreate, StoreUpdate
 from shouyin.web.office_common import (
-    ID_MAX,
     ROUNDING_LABELS,
     _,
     error_of,
@@ -24,6 +23,7 @@ from shouyin.web.office_common import (
     parse_cutoff,
     validated,
 )
+from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -19,7 +19,8 @@ from shouyin.db import ReadDb, WriteDb
 from shouyin.errors import DomainError, NotFound
 from shouyin.shared.clock import as_utc, utcnow
 from shouyin.stores import service as stores
-from shouyin.web.office_common import ID_MAX, ROLE_LABELS, _, error_of, parse_id, validated
+from shouyin.web.office_common import ROLE_LABELS, _, error_of, parse_id, validated
+from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
 
 router = APIRouter(include_in_schema=False)
