@@ -4,7 +4,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/shouyin/web/static/vendor
-export SHOUYIN_DATABASE_URL ?=
 
 .PHONY: run serve test test-unit test-e2e lint format bench assets system-deps clean
 

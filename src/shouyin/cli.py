@@ -76,8 +76,9 @@ def serve(
     console.print(f"shouyin is serving on [bold]http://{host}:{port}[/bold]")
     if settings.mode == "demo":
         console.print(
-            "Demo logins (password demo1234): admin (HQ admin), manager (store manager), "
-            "cashier, marketer (HQ marketer), auditor"
+            "Demo logins (password demo1234): admin (HQ admin), marketer (HQ marketer), "
+            "auditor, manager / manager2 / manager3 (store managers), "
+            "cashier / cashier2 / cashier3 (cashiers)"
         )
     uvicorn.run(
         create_app(settings, db), host=host, port=port, log_level=settings.log_level,

@@ -14,7 +14,9 @@ DEFAULT_VAR = Path("var")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOUYIN_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SHOUYIN_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     mode: Literal["production", "demo", "test"] = "production"
     database_url: str = f"sqlite:///{DEFAULT_VAR / 'shouyin.db'}"

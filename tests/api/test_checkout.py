@@ -266,3 +266,18 @@ def test_voided_cart_lines_are_audited(harness: AppHarness) -> None:
             select(AuditEntry).where(AuditEntry.action == "sale.void_line")
         ).one()
     assert entry.actor == shop["cashier"].username and entry.before["amount"] == 700  # type: ignore[index]
+
+
+def test_receipt_shows_rounding_once_not_as_a_line_discount(harness: AppHarness) -> None:
+    shop = _shop(harness, rounding="jiao")
+    client = harness.client(shop["cashier"])
+    body = _order(
+        shop,
+        [{"product_id": shop["apples"].id, "quantity": 532}],
+        [{"method": "cash", "amount": 1000}],
+    )
+    order = client.post("/api/v1/orders", json=body).json()
+    text = client.get(f"/api/v1/orders/{order['id']}/receipt").text
+    assert "￥6.81" in text  # the line at its own price
+    assert "抹零" in text and "-￥0.01" in text
+    assert "优惠" not in text

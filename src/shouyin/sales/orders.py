@@ -125,7 +125,8 @@ def receipt_data(
         lines=tuple(
             ReceiptLine(
                 name=x.name, quantity=x.quantity, weighed=x.weighed, unit_price=x.unit_price,
-                amount=x.net, discount=x.line_discount + x.order_discount + x.rounding,
+                # Rounding (抹零) is printed once above the total, not spread over lines.
+                amount=x.net + x.rounding, discount=x.line_discount + x.order_discount,
             )
             for x in order.lines
         ),

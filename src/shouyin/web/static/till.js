@@ -207,7 +207,8 @@
       },
       netText: function (i) {
         const q = this.rowQuote(i);
-        return q ? this.yuan(q.net) : "…";
+        // Rounding (抹零) is shown once, on the total, not spread over the lines.
+        return q ? this.yuan(q.net + q.rounding) : "…";
       },
       select: function (i) {
         this.selected = i;
