@@ -74,3 +74,12 @@ def test_cashier_lands_on_the_till_and_manager_on_the_summary(harness: AppHarnes
     cashier, admin = harness.user("cashier"), harness.user("hq_admin")
     assert harness.client(cashier).get("/").headers["location"] == "/till"
     assert harness.client(admin).get("/").headers["location"] == "/office/summary"
+
+
+def test_language_switch_returns_to_the_same_page_with_its_filters(harness: AppHarness) -> None:
+    client = harness.client(harness.user("hq_admin"))
+    page = client.get("/office/orders?number=S01&page=2")
+    assert "/lang/en?back=/office/orders%3Fnumber%3DS01%26page%3D2" in page.text
+    switched = client.get("/lang/en?back=/office/orders%3Fnumber%3DS01%26page%3D2")
+    assert switched.headers["location"] == "/office/orders?number=S01&page=2"
+    assert "Orders" in client.get("/office/orders").text

@@ -398,3 +398,11 @@ def test_audit_rest_api_pages_and_filters(harness: AppHarness) -> None:
     rest = client.get("/api/v1/audit?action=store.create&limit=2&offset=2").json()
     assert [e["after"]["code"] for e in rest["items"]] == ["P1"]
     assert harness.client(harness.user("store_manager")).get("/api/v1/audit").status_code == 403
+
+
+def test_store_address_can_be_cleared_through_the_api(harness: AppHarness) -> None:
+    admin = harness.client(harness.user("hq_admin"))
+    store = harness.write(lambda s: factories.make_store(s, address="文三路1号"))
+    response = admin.patch(f"/api/v1/stores/{store.id}", json={"address": None, "name": None})
+    assert response.status_code == 200, response.text
+    assert response.json()["address"] is None and response.json()["name"] == store.name

@@ -7,11 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from shouyin.audit import service
-from shouyin.audit.models import AuditEntry
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
 from shouyin.db import ReadDb
@@ -50,14 +47,6 @@ class VerificationPublic(BaseModel):
     entry_id: int | None
 
 
-def count_entries(session: Session, *, action: str | None) -> int:
-    """How many entries a listing with this filter has (service.count knows no filter)."""
-    query = select(func.count()).select_from(AuditEntry)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    return session.scalar(query) or 0
-
-
 @router.get("", response_model=AuditPage, responses={403: {"description": "Not allowed"}})
 def list_entries(
     principal: AuditReader,
@@ -69,7 +58,7 @@ def list_entries(
     entries = service.list_entries(db, limit=limit, offset=offset, action=action or None)
     return AuditPage(
         items=[AuditEntryPublic.model_validate(entry) for entry in entries],
-        total=count_entries(db, action=action or None),
+        total=service.count(db, action=action or None),
         limit=limit,
         offset=offset,
     )

@@ -105,8 +105,11 @@ def verify(session: Session) -> Verification:
     return Verification(True, checked)
 
 
-def count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+def count(session: Session, *, action: str | None = None) -> int:
+    query = select(func.count()).select_from(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return session.scalar(query) or 0
 
 
 def list_entries(

@@ -26,7 +26,9 @@ def verify_password(password_hash: str, password: str) -> bool:
 def check_strength(password: str) -> None:
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(
-            f"A password needs at least {MIN_LENGTH} characters.", code="user.password_weak"
+            "A password needs at least {length} characters.",
+            code="user.password_weak",
+            details={"length": MIN_LENGTH},
         )
 
 

@@ -227,11 +227,15 @@ def create_token(
     scopes = data.scopes or sorted(allowed)
     unknown = [s for s in scopes if s not in PERMISSIONS]
     if unknown:
-        raise ValidationFailed(f"Unknown scope: {', '.join(unknown)}", code="token.scope_unknown")
+        raise ValidationFailed(
+            "Unknown scope: {scopes}", code="token.scope_unknown", details={"scopes": ", ".join(unknown)}
+        )
     beyond = [s for s in scopes if s not in allowed]
     if beyond:
         raise ValidationFailed(
-            f"The user's role does not allow: {', '.join(beyond)}", code="token.scope_denied"
+            "The user's role does not allow: {scopes}",
+            code="token.scope_denied",
+            details={"scopes": ", ".join(beyond)},
         )
     secret = tokens.new_api_token()
     expires = utcnow() + timedelta(days=data.expires_days) if data.expires_days else None

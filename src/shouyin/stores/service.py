@@ -50,7 +50,12 @@ def create_store(session: Session, *, data: StoreCreate, actor: Principal | None
 
 def update_store(session: Session, *, store_id: int, data: StoreUpdate, actor: Principal) -> Store:
     store = get_store(session, store_id=store_id)
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    # An address may be cleared with null; other fields given as null are left as they are.
+    changes = {
+        key: value
+        for key, value in data.model_dump(exclude_unset=True).items()
+        if value is not None or key == "address"
+    }
     before = {key: getattr(store, key) for key in changes}
     for key, value in changes.items():
         setattr(store, key, value)

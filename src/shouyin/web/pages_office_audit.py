@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from shouyin.audit import service as audit
-from shouyin.audit.router import count_entries
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
 from shouyin.db import ReadDb
@@ -43,7 +42,7 @@ def audit_page(
 ) -> Response:
     chosen = action.strip() or None
     entries = audit.list_entries(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, action=chosen)
-    total = count_entries(db, action=chosen)
+    total = audit.count(db, action=chosen)
     context = {
         "entries": entries, "total": total, "page": page, "pages": page_count(total),
         "action": action.strip(), "compact": compact,

@@ -76,6 +76,8 @@ def render(
         "principal": principal,
         "csrf_token": principal.csrf_token if principal else None,
         "path": request.url.path,
+        # Where the language switch returns to, filters and all.
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     values.update(context or {})
     return templates.TemplateResponse(request, name, values, status_code=status_code)
