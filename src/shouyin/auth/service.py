@@ -228,7 +228,9 @@ def create_token(
     unknown = [s for s in scopes if s not in PERMISSIONS]
     if unknown:
         raise ValidationFailed(
-            "Unknown scope: {scopes}", code="token.scope_unknown", details={"scopes": ", ".join(unknown)}
+            "Unknown scope: {scopes}",
+            code="token.scope_unknown",
+            details={"scopes": ", ".join(unknown)},
         )
     beyond = [s for s in scopes if s not in allowed]
     if beyond:
