@@ -33,12 +33,19 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
     # Discounts above this share of the order need to be written to the audit log.
     audit_discount_percent: int = 20
+    # The member data key ring (JSON) or the file that holds it; made on first use if neither.
+    member_keys: str | None = None
+    member_key_file: Path | None = None
+    privacy_notice_version: str = "2026-01"
     statement_counting: bool = True
     log_level: str = "info"
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def key_file(self) -> Path:
+        return self.member_key_file or self.var_dir / "member-keys.json"
 
     def resolved_secret(self) -> str:
         """The configured secret, or one kept in a key file with owner-only permissions."""

@@ -3,6 +3,7 @@
 from shouyin.audit.models import AuditEntry, AuditHead
 from shouyin.auth.models import ApiToken, User, UserSession
 from shouyin.catalog.models import Barcode, Category, Product
+from shouyin.customers.models import Consent, Member, MemberTag
 from shouyin.db import Base
 from shouyin.inventory.models import StockLevel, StockMovement
 from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
@@ -17,6 +18,9 @@ __all__ = [
     "Barcode",
     "Category",
     "Chain",
+    "Consent",
+    "Member",
+    "MemberTag",
     "Order",
     "OrderCounter",
     "OrderLine",

@@ -32,6 +32,12 @@ PERMISSIONS: dict[str, str] = {
     "reports.read": "See reports and the day summary",
     "audit.read": "Read and verify the audit log",
     "tokens.manage": "Create and revoke API tokens",
+    "members.read": "Find members and see their profile (mobile masked)",
+    "members.write": "Register members and edit their profile",
+    "members.personal": "See members' full mobile, birthday, address and email",
+    "members.export": "Export member lists",
+    "members.erase": "Erase a member's personal data on request",
+    "members.merge": "Merge duplicate members",
 }
 
 _ALL = frozenset(PERMISSIONS)
@@ -39,7 +45,15 @@ _READ_ALL = frozenset(p for p in PERMISSIONS if p.endswith(".read"))
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CASHIER: frozenset(
-        {"sales.sell", "orders.read", "catalog.read", "stock.read", "stores.read"}
+        {
+            "sales.sell",
+            "orders.read",
+            "catalog.read",
+            "stock.read",
+            "stores.read",
+            "members.read",
+            "members.write",
+        }
     ),
     Role.STORE_MANAGER: frozenset(
         {
@@ -55,9 +69,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "users.read",
             "reports.read",
             "tokens.manage",
+            "members.read",
+            "members.write",
+            "members.personal",
+            "members.merge",
         }
     ),
-    Role.HQ_MARKETER: frozenset({"orders.read", "catalog.read", "stores.read", "reports.read"}),
+    Role.HQ_MARKETER: frozenset(
+        {
+            "orders.read",
+            "catalog.read",
+            "stores.read",
+            "reports.read",
+            "members.read",
+            "members.export",
+        }
+    ),
     Role.HQ_ADMIN: _ALL,
     Role.AUDITOR: _READ_ALL,
 }

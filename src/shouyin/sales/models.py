@@ -18,6 +18,7 @@ class Order(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     register_id: Mapped[int | None] = mapped_column(ForeignKey("registers.id"))
     cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     business_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(16), default="completed")

@@ -46,6 +46,7 @@ def from_priced(
     return OrderPublic(
         id=order_id, client_uuid=str(data.client_uuid), number=number, store_id=data.store_id,
         register_id=data.register_id, cashier_id=actor.user_id, cashier_name=actor.display_name,
+        member_id=data.member_id,
         business_date=day, created_at=now, status="completed", subtotal=priced.subtotal,
         discount_total=priced.discount_total, total=priced.total, paid=settlement.paid,
         change=settlement.change,
@@ -97,7 +98,7 @@ def load(session: Session, *, order_id: int, actor: Principal | None) -> OrderPu
     return OrderPublic(
         id=order.id, client_uuid=order.client_uuid, number=order.number,
         store_id=order.store_id, register_id=order.register_id, cashier_id=order.cashier_id,
-        cashier_name=cashier_name, business_date=order.business_date,
+        cashier_name=cashier_name, member_id=order.member_id, business_date=order.business_date,
         created_at=order.created_at, status=order.status, subtotal=order.subtotal,
         discount_total=order.discount_total, total=order.total, paid=order.paid,
         change=order.change, item_count=order.item_count,

@@ -42,6 +42,7 @@ class PaymentIn(BaseModel):
 class OrderCreate(QuoteRequest):
     client_uuid: UUID
     register_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
+    member_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
     payments: list[PaymentIn] = Field(max_length=10)
 
 
@@ -94,6 +95,7 @@ class OrderPublic(BaseModel):
     register_id: int | None
     cashier_id: int
     cashier_name: str
+    member_id: int | None = None
     business_date: date
     created_at: datetime
     status: str

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
 from shouyin.catalog import service as catalog
+from shouyin.customers import service as members
 from shouyin.errors import NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
 from shouyin.sales import orders as order_views
@@ -105,6 +106,8 @@ def checkout(
     store = _store_context(session, store_id=data.store_id, register_id=data.register_id)
     if data.register_id is not None and not store.register_ok:
         raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
+    if data.member_id is not None:
+        members.ensure_active(session, member_id=data.member_id)
     priced = price_cart(_build_cart(session, data, store.rounding))
     settlement = settle(
         priced.total, [Tender(p.method, p.amount, p.reference) for p in data.payments]
@@ -139,7 +142,8 @@ def _insert_order(
 ) -> int:  # fmt: skip
     values = {
         "client_uuid": str(data.client_uuid), "number": number, "store_id": data.store_id,
-        "register_id": data.register_id, "cashier_id": actor.user_id, "business_date": day,
+        "register_id": data.register_id, "cashier_id": actor.user_id,
+        "member_id": data.member_id, "business_date": day,
         "created_at": now, "status": "completed", "subtotal": priced.subtotal,
         "discount_total": priced.discount_total, "total": priced.total,
         "paid": settlement.paid, "change": settlement.change,

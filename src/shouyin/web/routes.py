@@ -13,6 +13,7 @@ ROUTER_MODULES = (
     "shouyin.web.pages_auth",
     "shouyin.sales.router",
     "shouyin.inventory.router",
+    "shouyin.customers.router",
     "shouyin.web.pages_till",
     "shouyin.catalog.router",
     "shouyin.web.pages_catalog",

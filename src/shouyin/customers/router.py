@@ -1,0 +1,116 @@
+"""REST: register, find, read, change and tag members; record consent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from shouyin.auth.dependencies import require
+from shouyin.auth.principal import Principal
+from shouyin.customers import service
+from shouyin.customers.crypto import FieldCipher
+from shouyin.customers.keys import cipher_for
+from shouyin.customers.schemas import (
+    ConsentIn,
+    MemberCreate,
+    MemberPage,
+    MemberPublic,
+    MemberSummary,
+    MemberUpdate,
+    TagChange,
+)
+from shouyin.db import ReadDb, WriteDb
+from shouyin.web.params import ID_MAX, IdPath
+
+router = APIRouter(prefix="/api/v1/members", tags=["members"])
+MemberReader = Annotated[Principal, Depends(require("members.read"))]
+MemberWriter = Annotated[Principal, Depends(require("members.write"))]
+ERRORS: dict[int | str, dict[str, str]] = {
+    403: {"description": "Not allowed"},
+    404: {"description": "No such member"},
+    409: {"description": "The mobile number belongs to another member"},
+    422: {"description": "Invalid member data"},
+}
+
+
+def cipher(request: Request) -> FieldCipher:
+    return cipher_for(request.app.state.settings)
+
+
+Cipher = Annotated[FieldCipher, Depends(cipher)]
+
+
+def _profile(
+    db: ReadDb | WriteDb, member_id: int, principal: Principal, cipher: FieldCipher
+) -> MemberPublic:
+    member = service.get_member(db, member_id=member_id)
+    tags = service.tags_of(db, [member.id]).get(member.id, [])
+    return service.public(member, tags, cipher, personal=principal.can("members.personal"))
+
+
+@router.get("/lookup", response_model=list[MemberSummary], responses=ERRORS)
+def lookup(
+    principal: MemberReader, db: ReadDb, cipher: Cipher,
+    q: Annotated[str, Query(min_length=1, max_length=40, description="Card, mobile, last 4, name or initials")],
+) -> list[MemberSummary]:  # fmt: skip
+    return [service.summary(m, cipher) for m in service.lookup(db, query=q, cipher=cipher)]
+
+
+@router.get("", response_model=MemberPage, responses=ERRORS)
+def list_members(
+    principal: MemberReader, db: ReadDb, cipher: Cipher,
+    store_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    tag: Annotated[str | None, Query(max_length=30)] = None,
+    q: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
+) -> MemberPage:  # fmt: skip
+    rows, total = service.list_members(
+        db, store_id=store_id, tag=tag, q=q, limit=limit, offset=offset, cipher=cipher
+    )
+    items = [service.summary(m, cipher) for m in rows]
+    return MemberPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("", response_model=MemberPublic, status_code=201, responses=ERRORS)
+def register(
+    data: MemberCreate, principal: MemberWriter, db: WriteDb, cipher: Cipher, request: Request
+) -> MemberPublic:
+    version = request.app.state.settings.privacy_notice_version
+    member = service.register(db, data=data, actor=principal, cipher=cipher, notice_version=version)
+    return _profile(db, member.id, principal, cipher)
+
+
+@router.get("/{member_id}", response_model=MemberPublic, responses=ERRORS)
+def get_member(
+    member_id: IdPath, principal: MemberReader, db: ReadDb, cipher: Cipher
+) -> MemberPublic:
+    return _profile(db, member_id, principal, cipher)
+
+
+@router.patch("/{member_id}", response_model=MemberPublic, responses=ERRORS)
+def update_member(
+    member_id: IdPath, data: MemberUpdate, principal: MemberWriter, db: WriteDb, cipher: Cipher
+) -> MemberPublic:
+    service.update(db, member_id=member_id, data=data, actor=principal, cipher=cipher)
+    return _profile(db, member_id, principal, cipher)
+
+
+@router.post("/tags", responses=ERRORS)
+def change_tags(data: TagChange, principal: MemberWriter, db: WriteDb) -> dict[str, int]:
+    count = service.change_tags(
+        db, member_ids=data.member_ids, add=data.add, remove=data.remove, actor=principal
+    )
+    return {"members": count}
+
+
+@router.post("/{member_id}/consents", status_code=201, responses=ERRORS)
+def record_consent(
+    member_id: IdPath, data: ConsentIn, principal: MemberWriter, db: WriteDb, request: Request
+) -> dict[str, bool]:
+    service.record_consent(
+        db, member_id=member_id, purpose=data.purpose, granted=data.granted, actor=principal,
+        version=request.app.state.settings.privacy_notice_version,
+    )  # fmt: skip
+    return {"granted": data.granted}
