@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
+from shouyin.auth.principal import Principal
 from shouyin.config import get_settings
 from shouyin.db import Database
 
@@ -151,6 +152,26 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+def command_group(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """A group such as `import` or `export` that several domains add commands to."""
+    for info in parent.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    parent.add_typer(group, name=name)
+    return group
+
+
+def cli_principal() -> Principal:
+    """Who a command line acts as: the operator at the shell, with every permission."""
+    from shouyin.auth.permissions import PERMISSIONS
+
+    return Principal(
+        user_id=0, username=f"cli:{getpass.getuser()}"[:64], display_name="command line",
+        role="hq_admin", store_id=None, permissions=frozenset(PERMISSIONS),
+    )  # fmt: skip
+
+
 def _register_more() -> None:
     """Commands that live beside their domain."""
     import importlib
@@ -163,6 +184,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shouyin.demo.command",
     "shouyin.ops.command",
     "shouyin.catalog.command",
+    "shouyin.customers.export_command",
     "shouyin.bench.command",
 )
 _register_more()

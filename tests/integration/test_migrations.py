@@ -71,3 +71,20 @@ def test_audit_verify_command_reports_an_edited_row(
         conn.execute(text("UPDATE audit_log SET actor = 'someone-else'"))
     broken = cli("audit", "verify")
     assert broken.exit_code == 1 and "broken" in broken.output
+
+
+def test_export_members_command_writes_an_owner_only_file(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    target = tmp_path / "members.csv"
+    result = cli("export", "members", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().decode("utf-8-sig").startswith("card_no,name,mobile")
+    assert target.stat().st_mode & 0o077 == 0
+    assert cli("export", "members", str(target)).exit_code == 1  # no silent overwrite
+    with make_engine(f"sqlite:///{tmp_path / 'shop.db'}").connect() as conn:
+        actors = conn.execute(
+            text("SELECT actor FROM audit_log WHERE action = 'member.export'")
+        ).all()
+    assert len(actors) == 1 and actors[0][0].startswith("cli:")

@@ -15,17 +15,9 @@ if TYPE_CHECKING:
     from shouyin.catalog.importer import ImportReport
 
 
-def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    """The `import`/`export` group, shared with other domains that add to it."""
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    group = typer.Typer(help=help_text, no_args_is_help=True)
-    app.add_typer(group, name=name)
-    return group
-
-
 def register(app: typer.Typer) -> None:
+    from shouyin.cli import command_group as _group
+
     _group(app, "import", "Import data from CSV or Excel files.").command("products")(
         import_products
     )

@@ -8,8 +8,6 @@ Rows are handled in chunks so big files need few statements and report progress 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
@@ -35,6 +33,7 @@ from shouyin.errors import Conflict, DomainError, ValidationFailed
 from shouyin.shared import i18n
 from shouyin.shared.clock import utcnow
 from shouyin.shared.money import Money
+from shouyin.shared.tabular import write_table
 from shouyin.shared.types import table_of
 
 __all__ = ["ImportReport", "RowError", "export_products", "import_products"]
@@ -329,7 +328,6 @@ def _write_barcodes(
 # --- export -------------------------------------------------------------------------------
 
 # Spreadsheet programs run cells starting with these as formulas; a leading ' disarms them.
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def _export_rows(session: Session) -> list[list[str]]:
@@ -345,37 +343,6 @@ def _export_rows(session: Session) -> list[list[str]]:
     return rows
 
 
-def _csv_safe(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def export_products(session: Session, *, fmt: Literal["csv", "xlsx"] = "csv") -> bytes:
     """Every product, in the import's column layout, so an export can be edited and re-imported."""
-    rows = _export_rows(session)
-    if fmt == "xlsx":
-        return _xlsx([list(COLUMNS), *rows])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows([_csv_safe(cell) for cell in row] for row in rows)
-    # With a BOM, Excel opens the UTF-8 file with its Chinese intact.
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx(rows: list[list[str]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("products")
-    for values in rows:
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            # Text, always: SKUs and barcodes keep leading zeros and "=..." stays a name.
-            cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return write_table(COLUMNS, _export_rows(session), fmt=fmt, sheet="products")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
-from shouyin.customers import service
+from shouyin.customers import privacy, service
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.keys import cipher_for
 from shouyin.customers.schemas import (
@@ -26,6 +26,9 @@ from shouyin.web.params import ID_MAX, IdPath
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 MemberReader = Annotated[Principal, Depends(require("members.read"))]
 MemberWriter = Annotated[Principal, Depends(require("members.write"))]
+MemberExporter = Annotated[Principal, Depends(require("members.export"))]
+MemberEraser = Annotated[Principal, Depends(require("members.erase"))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed"},
     404: {"description": "No such member"},
@@ -80,6 +83,35 @@ def register(
     version = request.app.state.settings.privacy_notice_version
     member = service.register(db, data=data, actor=principal, cipher=cipher, notice_version=version)
     return _profile(db, member.id, principal, cipher)
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}, **ERRORS},
+)
+def export_members(
+    principal: MemberExporter, db: WriteDb, cipher: Cipher,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
+    store_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    tag: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:  # fmt: skip
+    # A write session: the export itself is recorded in the audit log.
+    body = privacy.export_members(
+        db, actor=principal, cipher=cipher, fmt=format, store_id=store_id, tag=tag
+    )
+    media = XLSX if format == "xlsx" else "text/csv; charset=utf-8"
+    headers = {"Content-Disposition": f'attachment; filename="members.{format}"'}
+    return Response(body, media_type=media, headers=headers)
+
+
+@router.post("/{member_id}/erase", response_model=MemberSummary, responses=ERRORS)
+def erase_member(
+    member_id: IdPath, principal: MemberEraser, db: WriteDb, cipher: Cipher
+) -> MemberSummary:
+    return service.summary(
+        privacy.erase(db, member_id=member_id, actor=principal, cipher=cipher), cipher
+    )
 
 
 @router.get("/{member_id}", response_model=MemberPublic, responses=ERRORS)
