@@ -40,16 +40,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # Take transaction control from the driver so BEGIN is explicit and SAVEPOINTs work.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA cache_size=-32000")
-    cur.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN is explicit and SAVEPOINTs work.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA cache_size=-32000")
+        cur.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -68,10 +71,10 @@ def _count_end(conn: Any, _c: Any, _s: Any, _p: Any, _ctx: Any, _many: Any) -> N
         DB_SECONDS.observe(time.perf_counter() - started)
 
 
-def make_engine(url: str, *, count_statements: bool = True) -> Engine:
+def make_engine(url: str, *, count_statements: bool = True, busy_timeout_ms: int = 5000) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=16)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_begin)
     elif url.endswith("?nopool"):
         engine = create_engine(url.removesuffix("?nopool"), poolclass=NullPool)
@@ -87,10 +90,22 @@ def make_engine(url: str, *, count_statements: bool = True) -> Engine:
 class Database:
     """An engine, its session factory and the writer lock."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, fail_fast_engine: Engine | None = None) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.write_lock = threading.Lock()
+        # SQLite connections that give up at once when another process holds the write lock,
+        # for work done on the event loop, which must never sit in SQLite's busy wait.
+        self._fail_fast_engine = fail_fast_engine
+        self._fail_fast_sessions = (
+            sessionmaker(
+                bind=fail_fast_engine.execution_options(sqlite_begin="IMMEDIATE"),
+                expire_on_commit=False,
+                autoflush=False,
+            )
+            if fail_fast_engine is not None
+            else None
+        )
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
         self._write_sessions = sessionmaker(
             bind=engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine,
@@ -100,7 +115,12 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+        fail_fast = make_engine(url, busy_timeout_ms=0) if url.startswith("sqlite") else None
+        return cls(make_engine(url), fail_fast_engine=fail_fast)
+
+    @property
+    def can_fail_fast(self) -> bool:
+        return self._fail_fast_sessions is not None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -110,16 +130,18 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self, *, locked: bool = False) -> Iterator[Session]:
+    def write(self, *, locked: bool = False, fail_fast: bool = False) -> Iterator[Session]:
         """A unit of work: commits once at the end, rolls everything back on error.
 
-        `locked` says the caller already holds the SQLite writer lock.
+        `locked` says the caller already holds the SQLite writer lock; `fail_fast` raises
+        `sqlalchemy.exc.OperationalError` at once if another process is writing.
         """
         lock = self.write_lock if self.is_sqlite and not locked else None
+        factory = self._fail_fast_sessions if fail_fast and self._fail_fast_sessions else None
         if lock is not None:
             lock.acquire()
         try:
-            with self._write_sessions() as session:
+            with (factory or self._write_sessions)() as session:
                 try:
                     yield session
                     session.commit()
@@ -132,6 +154,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._fail_fast_engine is not None:
+            self._fail_fast_engine.dispose()
 
 
 def get_database(request: Request) -> Database:
@@ -154,3 +178,8 @@ def write_session(request: Request) -> Iterator[Session]:
 # following the redirect after login) could miss it.
 ReadDb = Annotated[Session, Depends(read_session)]
 WriteDb = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked": another writer held on longer than we waited."""
+    return "database is locked" in str(exc)

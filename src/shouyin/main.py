@@ -10,10 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shouyin.config import Settings, get_settings
-from shouyin.db import Database
+from shouyin.db import Database, is_busy
 from shouyin.errors import DomainError, Unauthorized
 from shouyin.shared import i18n
 from shouyin.web.metrics import MetricsMiddleware
@@ -47,6 +48,11 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
         {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "")}
         for err in exc.errors()
     ]
+    if any(err.get("type") == "json_invalid" for err in exc.errors()):
+        bad_json = DomainError(
+            "The request body is not valid JSON.", code="request.invalid", status=422
+        )
+        return await domain_error_handler(request, bad_json)
     fields = ", ".join(".".join(e["loc"][1:]) or e["loc"][0] for e in errors if e["loc"])
     error = DomainError(
         "The request is not valid: {fields}",
@@ -55,6 +61,15 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
         details={"fields": fields, "errors": errors},
     )
     return await domain_error_handler(request, error)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    if not is_busy(exc):
+        raise exc
+    busy = DomainError(
+        "The database is busy with another task. Try again in a moment.", code="db.busy", status=503
+    )
+    return await domain_error_handler(request, busy)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
@@ -95,6 +110,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(OperationalError, database_error_handler)
     app.add_middleware(MetricsMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routers(app)

@@ -99,3 +99,56 @@ def test_role_change_is_audited(harness: AppHarness) -> None:
         entries = audit.list_entries(session, limit=5, offset=0, action="user.permission_change")
     assert entries[0].before["role"] == "cashier"  # type: ignore[index]
     assert entries[0].after["role"] == "store_manager"  # type: ignore[index]
+
+
+def test_a_token_cannot_mint_a_wider_token(harness: AppHarness) -> None:
+    manager = harness.client(harness.user("store_manager"))
+    narrow = manager.post("/api/v1/tokens", json={"name": "n", "scopes": ["tokens.manage"]}).json()[
+        "token"
+    ]
+    bot = harness.client()
+    bot.headers["Authorization"] = f"Bearer {narrow}"
+    wide = bot.post("/api/v1/tokens", json={"name": "wide"})
+    assert wide.status_code == 201
+    assert wide.json()["scopes"] == "tokens.manage"
+    denied = bot.post("/api/v1/tokens", json={"name": "sell", "scopes": ["sales.sell"]})
+    assert denied.status_code == 422 and denied.json()["code"] == "token.scope_denied"
+
+
+def test_an_expired_lock_no_longer_reports_locked(harness: AppHarness) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from shouyin.auth.models import User
+    from shouyin.shared.clock import utcnow
+
+    user = harness.user("cashier")
+    client = harness.client()
+    for _ in range(5):
+        _login(client, user.username, "wrong-password")
+    harness.write(
+        lambda s: s.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(locked_until=utcnow() - timedelta(minutes=1))
+        )
+    )
+    assert _login(client, user.username, "wrong-password").json()["code"] == "auth.invalid"
+    assert _login(client, user.username).status_code == 200
+
+
+def test_admins_cannot_lock_themselves_out(harness: AppHarness) -> None:
+    admin = harness.user("hq_admin")
+    client = harness.client(admin)
+    for change in ({"active": False}, {"role": "auditor"}):
+        response = client.patch(f"/api/v1/users/{admin.id}", json=change)
+        assert response.status_code == 422 and response.json()["code"] == "user.self_change"
+
+
+def test_malformed_json_gets_a_clear_message(harness: AppHarness) -> None:
+    client = harness.client(harness.user("hq_admin"))
+    response = client.post(
+        "/api/v1/tokens", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422 and response.json()["message"] == "请求内容不是有效的 JSON。"

@@ -281,3 +281,36 @@ def test_receipt_shows_rounding_once_not_as_a_line_discount(harness: AppHarness)
     assert "￥6.81" in text  # the line at its own price
     assert "抹零" in text and "-￥0.01" in text
     assert "优惠" not in text
+
+
+def test_a_reused_uuid_with_a_different_cart_is_refused(harness: AppHarness) -> None:
+    shop = _shop(harness)
+    client = harness.client(shop["cashier"])
+    body = _order(
+        shop, [{"product_id": shop["water"].id, "quantity": 1}], [{"method": "cash", "amount": 500}]
+    )
+    assert client.post("/api/v1/orders", json=body).status_code == 201
+    body["lines"][0]["quantity"] = 2
+    again = client.post("/api/v1/orders", json=body)
+    assert again.status_code == 409 and again.json()["code"] == "order.uuid_reused"
+    assert _counts(harness)[0] == 1
+
+
+@BOTH
+def test_an_absurdly_large_order_is_refused_not_overflowed(harness: AppHarness) -> None:
+    def build(session: Any) -> dict[str, Any]:
+        store = factories.make_store(session)
+        return {"store": store, "register": factories.register_of(session, store),
+                "gold": factories.make_product(session, price=99_999_999, stock={store.id: 100})}  # fmt: skip
+
+    shop = harness.write(build)
+    manager = harness.client(harness.user("store_manager", shop["store"]))
+    lines = [
+        {
+            "product_id": shop["gold"].id,
+            "quantity": 30,
+            "discount": {"kind": "percent", "value": 10000},
+        }
+    ]
+    response = manager.post("/api/v1/orders", json=_order(shop, lines, []))
+    assert response.status_code == 422 and response.json()["code"] == "cart.too_large"

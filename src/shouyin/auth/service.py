@@ -80,6 +80,13 @@ def create_user(session: Session, *, data: UserCreate, actor: Principal | None) 
 
 def update_user(session: Session, *, user_id: int, data: UserUpdate, actor: Principal) -> User:
     user = get_user(session, user_id=user_id)
+    if user.id == actor.user_id and (
+        data.active is False or (data.role is not None and data.role.value != user.role)
+    ):
+        # Otherwise the last admin can lock everybody out of user management.
+        raise ValidationFailed(
+            "You cannot deactivate yourself or change your own role.", code="user.self_change"
+        )
     before = _public(user)
     role = data.role.value if data.role else user.role
     store_id = data.store_id if "store_id" in data.model_fields_set else user.store_id
@@ -126,6 +133,8 @@ def login(
             session, actor=None, actor_name=username[:64], action="auth.login_failed", ip=ip
         )
         return LoginResult(None, None, "auth.invalid")
+    if user.locked_until is not None and as_utc(user.locked_until) <= now:
+        user.locked_until = None  # the lock has run out
     if user.locked_until is not None and as_utc(user.locked_until) > now:
         audit.record(
             session, actor=None, actor_name=user.username, action="auth.login_locked", ip=ip
@@ -224,6 +233,9 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     user = get_user(session, user_id=user_id)
     allowed = permissions_for(user.role)
+    if actor is not None and actor.via == "token":
+        # A token may only hand on what it holds itself, never its user's whole role.
+        allowed = allowed & actor.permissions
     scopes = data.scopes or sorted(allowed)
     unknown = [s for s in scopes if s not in PERMISSIONS]
     if unknown:

@@ -40,6 +40,8 @@ class Member(Base):
     created_at: Mapped[Created]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when this record was merged into another (status "merged"): history lives there now.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class MemberTag(Base):

@@ -8,16 +8,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
-from shouyin.customers import privacy, service
+from shouyin.customers import duplicates, privacy, service
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.keys import cipher_for
 from shouyin.customers.schemas import (
     ConsentIn,
+    DuplicatePublic,
     MemberCreate,
     MemberPage,
     MemberPublic,
     MemberSummary,
     MemberUpdate,
+    MergeIn,
     TagChange,
 )
 from shouyin.db import ReadDb, WriteDb
@@ -28,6 +30,7 @@ MemberReader = Annotated[Principal, Depends(require("members.read"))]
 MemberWriter = Annotated[Principal, Depends(require("members.write"))]
 MemberExporter = Annotated[Principal, Depends(require("members.export"))]
 MemberEraser = Annotated[Principal, Depends(require("members.erase"))]
+MemberMerger = Annotated[Principal, Depends(require("members.merge"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed"},
@@ -112,6 +115,21 @@ def erase_member(
     return service.summary(
         privacy.erase(db, member_id=member_id, actor=principal, cipher=cipher), cipher
     )
+
+
+@router.get("/duplicates", response_model=list[DuplicatePublic], responses=ERRORS)
+def list_duplicates(principal: MemberMerger, db: ReadDb, cipher: Cipher) -> list[DuplicatePublic]:
+    groups = duplicates.find_duplicates(db, cipher=cipher)
+    return [DuplicatePublic(reason=g.reason, member_ids=list(g.member_ids)) for g in groups]
+
+
+@router.post("/{member_id}/merge", response_model=MemberPublic, responses=ERRORS)
+def merge_member(
+    member_id: IdPath, data: MergeIn, principal: MemberMerger, db: WriteDb, cipher: Cipher
+) -> MemberPublic:
+    """Merge the duplicate `data.duplicate_id` into this member (the survivor)."""
+    duplicates.merge(db, survivor_id=member_id, duplicate_id=data.duplicate_id, actor=principal)
+    return _profile(db, member_id, principal, cipher)
 
 
 @router.get("/{member_id}", response_model=MemberPublic, responses=ERRORS)

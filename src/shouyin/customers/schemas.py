@@ -87,3 +87,13 @@ class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: Literal["membership", "marketing"]
     granted: bool
+
+
+class DuplicatePublic(BaseModel):
+    reason: Literal["name_birthday", "name_last4"]
+    member_ids: list[int]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    duplicate_id: int = Field(ge=1, le=2**31 - 1, strict=True)

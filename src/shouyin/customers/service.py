@@ -153,7 +153,7 @@ def ensure_active(session: Session, *, member_id: int) -> None:
 
 def get_member(session: Session, *, member_id: int) -> Member:
     member = session.get(Member, member_id)
-    if member is None or member.status == "erased":
+    if member is None or member.status != "active":
         raise NotFound("No such member.", code="member.not_found")
     return member
 
@@ -259,11 +259,28 @@ def lookup(session: Session, *, query: str, cipher: FieldCipher, limit: int = 20
         condition = Member.name_idx == cipher.index("name", rules.name_key(text))
     stmt = (
         select(Member)
-        .where(condition, Member.status == "active")
+        .where(condition, Member.status.in_(("active", "merged")))
         .order_by(Member.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(stmt))
+    found = list(session.scalars(stmt))
+    return _survivors(session, found) if any(m.status == "merged" for m in found) else found
+
+
+def _survivors(session: Session, found: list[Member]) -> list[Member]:
+    """A record merged into another stands for the one it was merged into."""
+    survivor_ids = {m.merged_into for m in found if m.merged_into is not None}
+    survivors = {
+        m.id: m for m in session.scalars(select(Member).where(Member.id.in_(survivor_ids)))
+    }
+    result: list[Member] = []
+    for member in found:
+        chosen = (
+            survivors.get(member.merged_into or 0, member) if member.status == "merged" else member
+        )
+        if chosen.status == "active" and chosen not in result:
+            result.append(chosen)
+    return result
 
 
 def list_members(

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
-from shouyin.db import Database, ReadDb, WriteDb, get_database
+from shouyin.db import Database, ReadDb, WriteDb, get_database, is_busy
 from shouyin.sales import orders, service
 from shouyin.sales.receipt import PAPER_COLUMNS, render_escpos, render_text
 from shouyin.sales.schemas import OrderCreate, OrderPublic, QuotePublic, QuoteRequest, VoidIn
@@ -52,18 +53,19 @@ async def create_order(data: OrderCreate, principal: Seller, request: Request) -
         order, created = await _run_checkout(db, data, principal, limit)
     except service.DuplicateSubmission:
         with db.read() as session:
-            order_id = service.existing_order_id(session, client_uuid=str(data.client_uuid))
+            order_id = service.retried_order(session, data=data)
             assert order_id is not None
             order, created = orders.load(session, order_id=order_id, actor=principal), False
     return JSONResponse(order.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 def _checkout(
-    db: Database, data: OrderCreate, principal: Principal, limit: int, *, locked: bool = False
-) -> tuple[OrderPublic, bool]:
+    db: Database, data: OrderCreate, principal: Principal, limit: int, *,
+    locked: bool = False, fail_fast: bool = False,
+) -> tuple[OrderPublic, bool]:  # fmt: skip
     # The unit of work is opened here rather than as a dependency so that a concurrent retry
     # that loses the race can roll back and answer with the winner's order.
-    with db.write(locked=locked) as session:
+    with db.write(locked=locked, fail_fast=fail_fast) as session:
         return service.checkout(session, data=data, actor=principal, discount_audit_percent=limit)
 
 
@@ -77,9 +79,14 @@ async def _run_checkout(
     pool, which roughly doubles throughput. If another write (an import, say) holds the lock,
     the checkout waits in the thread pool instead of blocking the loop.
     """
-    if db.is_sqlite and db.write_lock.acquire(blocking=False):
+    if db.can_fail_fast and db.write_lock.acquire(blocking=False):
         try:
-            return _checkout(db, data, principal, limit, locked=True)
+            return _checkout(db, data, principal, limit, locked=True, fail_fast=True)
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            # Another process (a CLI import, a backup) holds SQLite's write lock: wait for it
+            # in the thread pool, never on the event loop.
         finally:
             db.write_lock.release()
     return await run_in_threadpool(_checkout, db, data, principal, limit)

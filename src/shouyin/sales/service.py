@@ -6,20 +6,22 @@ one statement per table (order counter, order, lines, payments, stock movements,
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
 from shouyin.catalog import service as catalog
 from shouyin.customers import service as members
-from shouyin.errors import NotFound, ValidationFailed
+from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
 from shouyin.sales import orders as order_views
 from shouyin.sales import statements
+from shouyin.sales.models import Order
 from shouyin.sales.numbering import order_number
 from shouyin.sales.pricing import Cart, CartLine, Discount, PricedCart, price_cart
 from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
@@ -86,12 +88,44 @@ def _build_cart(session: Session, data: QuoteRequest, rounding: str) -> Cart:
 def quote(session: Session, *, data: QuoteRequest, actor: Principal) -> PricedCart:
     _check_rights(actor, data)
     store = _store_context(session, store_id=data.store_id, register_id=None)
-    return price_cart(_build_cart(session, data, store.rounding))
+    priced = price_cart(_build_cart(session, data, store.rounding))
+    _check_size(priced)
+    return priced
 
 
-def existing_order_id(session: Session, *, client_uuid: str) -> int | None:
-    value = session.connection().execute(statements.ORDER_BY_UUID, {"uuid": client_uuid}).scalar()
-    return None if value is None else int(value)
+# Orders are stored as int4 fen on PostgreSQL: far above any real basket, far below overflow.
+MAX_ORDER_FEN = 1_000_000_000
+
+
+def request_hash(data: OrderCreate) -> str:
+    """A fingerprint of what was asked, to tell a retry from a different sale."""
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+
+
+def retried_order(session: Session, *, data: OrderCreate) -> int | None:
+    """The order an earlier submission with this UUID made, if the same sale was sent."""
+    row = (
+        session.connection()
+        .execute(statements.ORDER_BY_UUID, {"uuid": str(data.client_uuid)})
+        .first()
+    )
+    if row is None:
+        return None
+    if row[1] is not None and row[1] != request_hash(data):
+        raise Conflict(
+            "This sale's number was already used for a different sale. Start a new sale.",
+            code="order.uuid_reused",
+        )
+    return int(row[0])
+
+
+def _check_size(priced: PricedCart) -> None:
+    if priced.subtotal > MAX_ORDER_FEN:
+        raise ValidationFailed(
+            "An order may come to at most {limit} yuan before discounts.",
+            code="cart.too_large",
+            details={"limit": MAX_ORDER_FEN // 100},
+        )
 
 
 def checkout(
@@ -99,8 +133,7 @@ def checkout(
 ) -> tuple[OrderPublic, bool]:
     """Returns the order and whether it was created now (False: a retry of an earlier one)."""
     _check_rights(actor, data)
-    client_uuid = str(data.client_uuid)
-    found = existing_order_id(session, client_uuid=client_uuid)
+    found = retried_order(session, data=data)
     if found is not None:
         return order_views.load(session, order_id=found, actor=actor), False
     store = _store_context(session, store_id=data.store_id, register_id=data.register_id)
@@ -109,6 +142,7 @@ def checkout(
     if data.member_id is not None:
         members.ensure_active(session, member_id=data.member_id)
     priced = price_cart(_build_cart(session, data, store.rounding))
+    _check_size(priced)
     settlement = settle(
         priced.total, [Tender(p.method, p.amount, p.reference) for p in data.payments]
     )
@@ -143,7 +177,7 @@ def _insert_order(
     values = {
         "client_uuid": str(data.client_uuid), "number": number, "store_id": data.store_id,
         "register_id": data.register_id, "cashier_id": actor.user_id,
-        "member_id": data.member_id, "business_date": day,
+        "member_id": data.member_id, "request_hash": request_hash(data), "business_date": day,
         "created_at": now, "status": "completed", "subtotal": priced.subtotal,
         "discount_total": priced.discount_total, "total": priced.total,
         "paid": settlement.paid, "change": settlement.change,
@@ -211,3 +245,11 @@ def record_void(session: Session, *, data: VoidIn, actor: Principal) -> int:
                 "amount": sum(line.amount for line in data.lines)},
     )  # fmt: skip
     return entry.id
+
+
+def reassign_member(session: Session, *, from_member: int, to_member: int) -> list[int]:
+    """Move a member's orders to another member (a merge); returns the order ids moved."""
+    ids = list(session.scalars(select(Order.id).where(Order.member_id == from_member)))
+    if ids:
+        session.execute(update(Order).where(Order.id.in_(ids)).values(member_id=to_member))
+    return ids

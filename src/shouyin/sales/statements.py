@@ -12,7 +12,7 @@ from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
 from shouyin.shared.types import table_of
 from shouyin.stores.models import Register, Store
 
-ORDER_BY_UUID = select(Order.id).where(Order.client_uuid == bindparam("uuid"))
+ORDER_BY_UUID = select(Order.id, Order.request_hash).where(Order.client_uuid == bindparam("uuid"))
 
 STORE_CONTEXT = (
     select(

@@ -17,8 +17,9 @@ from shouyin.audit import router as audit_api
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
 from shouyin.db import ReadDb
-from shouyin.sales import history
+from shouyin.sales import history, orders
 from shouyin.sales.orders import METHOD_LABELS, STEP_LABELS
+from shouyin.sales.receipt import render_text
 from shouyin.shared import i18n
 from shouyin.stores import router as stores_api
 from shouyin.stores import service as stores
@@ -115,9 +116,13 @@ def order_page(
     order_id: Annotated[int, Path(ge=1, le=ID_MAX)],
 ) -> Response:
     detail = history.order_detail(db, order_id=order_id, store_id=principal.store_id)
+    # Rendered here and escaped by the template: product names are user input.
+    receipt = render_text(
+        orders.receipt_data(db, order_id=order_id, actor=principal, lang=request_language(request))
+    )
     context = {
         "detail": detail, "order": detail.order, "step_labels": STEP_LABELS,
-        "method_labels": METHOD_LABELS, "status_labels": STATUS_LABELS,
+        "method_labels": METHOD_LABELS, "status_labels": STATUS_LABELS, "receipt": receipt,
     }  # fmt: skip
     return render(request, "office/order.html", context)
 

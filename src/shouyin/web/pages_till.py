@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from shouyin.db import ReadDb
 from shouyin.shared import i18n
 from shouyin.stores import service as stores
 from shouyin.stores.models import Store
+from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +53,9 @@ JS_TEXTS: dict[str, str] = {
     "off_amount": "{value} off",
     "register_unset": "Choose a register",
     "exact": "Exact",
+    "member_query_needed": "Type a mobile, its last 4 digits, a card number or a name.",
+    "member_attached": "Member {name} is attached to this sale.",
+    "member_detached": "The member was removed from this sale.",
 }
 
 
@@ -82,7 +86,10 @@ def _config(store: Store, registers: list[Any], principal: Principal, lang: str)
 
 @router.get("/till")
 def till_page(
-    request: Request, principal: Seller, db: ReadDb, store_id: int | None = None
+    request: Request,
+    principal: Seller,
+    db: ReadDb,
+    store_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
 ) -> Response:
     store = _store_choice(db, principal, store_id)
     if store is None:

@@ -18,6 +18,7 @@ ROUTER_MODULES = (
     "shouyin.catalog.router",
     "shouyin.web.pages_catalog",
     "shouyin.web.pages_office",
+    "shouyin.web.pages_members",
 )
 
 

@@ -303,6 +303,8 @@
           product = await window.shouyin.api("GET", "/api/v1/products/lookup?code=" + encodeURIComponent(code));
         } catch (error) {
           if (error.code === "catalog.code_unknown" || error.status === 404) {
+            // Not a product: it may be a member card (see till_member.js).
+            if (this.attachMemberCard && (await this.attachMemberCard(code))) return;
             this.say(fmt(t.unknown_code, { code: code }));
           } else {
             this.fail(error);
@@ -630,6 +632,7 @@
         this.busy = true;
         const body = Object.assign(this.cartBody(), {
           client_uuid: this.clientUuid, register_id: this.registerId, payments: payments,
+          member_id: this.member ? this.member.id : null,
         });
         try {
           const order = await window.shouyin.api("POST", "/api/v1/orders", body);
@@ -666,6 +669,7 @@
         this.quoting = false;
         this.good = { lines: [], orderDiscount: null };
         this.cards = [];
+        this.member = null;
         this.receipt = null;
         this.dialog = null;
         this.clientUuid = newUuid();
@@ -693,23 +697,28 @@
         }
         if (this.dialog) {
           if (key === "Escape" && this.dialog !== "register") { event.preventDefault(); this.closeDialog(); }
-          else if (/^F([1-4]|[6-9]|10)$/.test(key)) event.preventDefault();
+          else if (/^F([1-9]|10)$/.test(key)) event.preventDefault();
           return;
         }
         const inScan = event.target === this.$refs.scan;
         const inClosedDialog = !!event.target.closest && !!event.target.closest("[data-dialog]");
         if (isField(event.target) && !inScan && !inClosedDialog) return;
-        if ((key === "+" || key === "-") && this.code !== "") return;
+        // While a code is being typed, these keys edit the code, not the cart.
+        if ((key === "+" || key === "-" || key === "Delete") && this.code !== "") return;
         const actions = {
           F2: this.openQuantity, F3: function () { this.openDiscount("line"); },
-          F4: function () { this.openDiscount("order"); }, F6: this.openPrice,
+          F4: function () { this.openDiscount("order"); }, F5: this.openMember, F6: this.openPrice,
           F8: this.openSearch, F9: this.payCash, F10: this.payCard, Delete: this.deleteLine,
           ArrowUp: function () { this.move(-1); }, ArrowDown: function () { this.move(1); },
           "+": function () { this.bump(1); }, "-": function () { this.bump(-1); },
-          Escape: function () { if (this.code) this.code = ""; else this.openCancel(); },
+          Escape: function () {
+            if (this.code) this.code = "";
+            else if (!this.lines.length && this.member) this.detachMember();
+            else this.openCancel();
+          },
         };
         const action = actions[key];
-        if (/^F([1-9]|1[0-2])$/.test(key) && key !== "F5" && key !== "F11" && key !== "F12") event.preventDefault();
+        if (/^F([1-9]|1[0-2])$/.test(key) && key !== "F11" && key !== "F12") event.preventDefault();
         if (!action) return;
         event.preventDefault();
         // Keys act on the cart as the cashier sees it: after the scans typed before them.
@@ -722,6 +731,13 @@
   }
 
   document.addEventListener("alpine:init", function () {
-    window.Alpine.data("till", function () { return till(window.TILL); });
+    window.Alpine.data("till", function () {
+      const component = till(window.TILL);
+      // Mixins (till_member.js) are merged with their getters intact.
+      [window.shouyinTillMember].forEach(function (mixin) {
+        if (mixin) Object.defineProperties(component, Object.getOwnPropertyDescriptors(mixin()));
+      });
+      return component;
+    });
   });
 })();
