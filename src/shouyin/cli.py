@@ -94,11 +94,17 @@ def create_admin(
 ) -> None:
     """Create an HQ admin. The password is asked for (or read from standard input)."""
     from shouyin.auth import service
+    from shouyin.auth.passwords import check_strength
     from shouyin.auth.permissions import Role
     from shouyin.auth.schemas import UserCreate
     from shouyin.errors import DomainError
 
     password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    try:
+        check_strength(password.rstrip("\n"))
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
     db = open_database()
     require_current_schema(db)
     try:
@@ -186,5 +192,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shouyin.catalog.command",
     "shouyin.customers.export_command",
     "shouyin.bench.command",
+    "shouyin.customers.command",
 )
 _register_more()

@@ -10,6 +10,9 @@ from sqlalchemy import func, select
 from shouyin.auth.models import User
 from shouyin.auth.passwords import verify_password
 from shouyin.catalog.models import Barcode, Category, Product
+from shouyin.customers import service as members
+from shouyin.customers.crypto import FieldCipher, KeyRing
+from shouyin.customers.models import Consent, Member, MemberTag
 from shouyin.db import Database
 from shouyin.demo import loader
 from shouyin.ops.checks import run_all
@@ -19,11 +22,14 @@ from tests.conftest import DatabaseMaker
 
 FRIDAY = date(2026, 3, 13)
 NUMBER = re.compile(r"^S0[123]-\d{8}-\d{4}$")
+CIPHER = FieldCipher(KeyRing.generate())
 
 
-def _load(db: Database, *, days: int = 2, seed: int = 42) -> loader.DemoSummary:
+def _load(db: Database, *, days: int = 2, seed: int = 42, count: int = 300) -> loader.DemoSummary:
     with db.write() as session:
-        return loader.load_demo(session, days=days, seed=seed, last_day=FRIDAY)
+        return loader.load_demo(
+            session, days=days, seed=seed, last_day=FRIDAY, members=count, cipher=CIPHER
+        )
 
 
 def test_demo_chain_stores_and_registers(database: Database) -> None:
@@ -134,3 +140,32 @@ def test_existing_login_is_kept(db_maker: DatabaseMaker) -> None:
     assert summary.users_kept == ("admin",) and "admin" not in summary.users_created
     assert admin.display_name == "老板"
     assert verify_password(admin.password_hash, factories.PASSWORD)
+
+
+def test_demo_members_buy_and_can_be_found(database: Database) -> None:
+    summary = _load(database, days=3)
+    with database.read() as session:
+        people = session.scalars(select(Member).order_by(Member.id)).all()
+        linked = session.scalar(select(func.count()).where(Order.member_id.is_not(None)))
+        per_member = session.execute(
+            select(Order.member_id, func.count())
+            .where(Order.member_id.is_not(None))
+            .group_by(Order.member_id)
+            .order_by(func.count().desc())
+        ).all()
+        tags = set(session.scalars(select(MemberTag.tag).distinct()))
+        consents = session.scalar(select(func.count()).select_from(Consent))
+        regular = session.get(Member, per_member[0][0])
+        assert regular is not None
+        mobile = CIPHER.decrypt("mobile", regular.mobile_enc or "")
+        found = members.lookup(session, query=mobile, cipher=CIPHER)
+        by_last4 = members.lookup(session, query=mobile[-4:], cipher=CIPHER, limit=500)
+    assert len(people) == summary.members == 300
+    assert consents == 600 and {"宝妈", "学生", "上班族", "老顾客"} <= tags
+    assert 0.3 < (linked or 0) / summary.orders < 0.5
+    assert per_member[0][1] >= 5 * per_member[len(per_member) // 2][1] // 2  # regulars
+    assert [m.id for m in found] == [regular.id] and regular.id in {m.id for m in by_last4}
+    names = {CIPHER.decrypt("name", m.name_enc) for m in people}
+    assert len(names) > 100 and all(2 <= len(name) <= 3 for name in names)
+    assert {m.gender for m in people} >= {"m", "f"}
+    assert sum(m.birthday_enc is not None for m in people) > 100

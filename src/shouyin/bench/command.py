@@ -61,6 +61,34 @@ def checkout(
         raise typer.Exit(1)
 
 
+@bench_app.command("member-lookup")
+def member_lookup(
+    members: int = typer.Option(1_000_000, min=100, max=50_000_000, help="Members in the cache"),
+    queries: int = typer.Option(500, min=10, max=100_000, help="Random queries of each kind"),
+    seed: int = typer.Option(1, help="Random seed for the queries"),
+) -> None:
+    """Member lookups by mobile, last 4, card, name and initials among N members.
+
+    The N members are built once into var/bench/members-N/ (SQLite, own key file) and reused;
+    lookups are timed in-process through customers.service.lookup and over HTTP against a
+    real `shouyin serve` on that database.
+    """
+    from shouyin.bench import members as bench
+    from shouyin.bench.checkout import BenchError
+    from shouyin.config import get_settings
+
+    console = Console(stderr=True)
+    try:
+        results = bench.run(
+            get_settings().var_dir, count=members, sample=queries, seed=seed, console=console
+        )
+    except BenchError as exc:
+        console.print(f"[red]Bench failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    for metric in results:
+        print(metric.as_json(), flush=True)
+
+
 def _tidy(console: Console, folder: Path, url: str, *, keep: bool) -> None:
     from shouyin.bench.dataset import SQLITE_FILE
 

@@ -24,6 +24,8 @@ from shouyin.auth.passwords import hash_password
 from shouyin.auth.permissions import Role
 from shouyin.catalog.models import Barcode, Category, Product
 from shouyin.catalog.pinyin import pinyin_of
+from shouyin.customers.crypto import FieldCipher
+from shouyin.demo.members import DEFAULT_MEMBERS, create_members
 from shouyin.demo.people import CHAIN_NAME, STORES
 from shouyin.demo.sales_history import (
     DemandModel,
@@ -96,6 +98,7 @@ class DemoSummary:
     orders: int
     first_day: date
     last_day: date
+    members: int = 0
 
 
 def is_empty(session: Session) -> bool:
@@ -111,8 +114,14 @@ def load_demo(
     seed: int = DEFAULT_SEED,
     last_day: date | None = None,
     on_progress: Progress | None = None,
+    members: int = DEFAULT_MEMBERS,
+    cipher: FieldCipher | None = None,
 ) -> DemoSummary:
-    """Load the demo into an empty database; ``last_day`` defaults to yesterday."""
+    """Load the demo into an empty database; ``last_day`` defaults to yesterday.
+
+    Members are encrypted with ``cipher``, by default the configured one (key file or
+    SHOUYIN_MEMBER_KEYS), so the running app can read them.
+    """
     if days < 1:
         raise ValueError("the demo needs at least one day of history")
     report = on_progress or (lambda _what, _done, _total: None)
@@ -126,7 +135,14 @@ def load_demo(
     contexts = _store_contexts(session, store_rows)
     demand = DemandModel.build(products, seed)
     stock = _opening_stock(contexts, products, demand, first)
-    writer = HistoryWriter(connection=session.connection(), demand=demand, stock=stock, seed=seed)
+    report("会员", 0, days)
+    picker = create_members(
+        session.connection(), cipher=cipher or _configured_cipher(), count=members, seed=seed,
+        store_ids=[store.id for store in store_rows], before=first,
+    )  # fmt: skip
+    writer = HistoryWriter(
+        connection=session.connection(), demand=demand, stock=stock, seed=seed, members=picker
+    )
     for done in range(days):
         report("销售历史", done, days)
         writer.write_day(contexts, first + timedelta(days=done))
@@ -139,12 +155,20 @@ def load_demo(
     summary = DemoSummary(
         stores=len(store_rows), products=len(products), users_created=created,
         users_kept=kept, orders=writer.orders_written, first_day=first, last_day=end,
+        members=members,
     )  # fmt: skip
     audit.record(
         session, actor=None, action="demo.load", actor_name="demo",
-        after={"days": days, "seed": seed, "orders": summary.orders},
+        after={"days": days, "seed": seed, "orders": summary.orders, "members": members},
     )  # fmt: skip
     return summary
+
+
+def _configured_cipher() -> FieldCipher:
+    from shouyin.config import get_settings
+    from shouyin.customers.keys import cipher_for
+
+    return cipher_for(get_settings())
 
 
 def _yesterday(store: Store) -> date:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, text
 
+from shouyin.demo.members import MemberPicker
 from shouyin.inventory.models import StockMovement
 from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
 from shouyin.sales.numbering import order_number
@@ -288,6 +289,7 @@ class HistoryWriter:
     demand: DemandModel
     stock: StockBook
     seed: int
+    members: MemberPicker | None = None
     next_order_id: int = 0
     orders_written: int = 0
 
@@ -324,13 +326,16 @@ class HistoryWriter:
             for h in hours
         )  # fmt: skip
         last_seq: dict[date, int] = {}
+        # Its own stream: which member buys must not change what is bought.
+        member_rng = random.Random(f"{self.seed}-{store.code}-{day.isoformat()}-members")
         for local in moments:
             at = local.astimezone(UTC)
             if until is not None and at > until:
                 break
             biz = business_date(at, store.timezone, store.cutoff_minutes)
             last_seq[biz] = last_seq.get(biz, 0) + 1
-            self._order(batch, rng, store, at, local.hour, biz, last_seq[biz])
+            member_id = self.members.pick(member_rng, store.id) if self.members else None
+            self._order(batch, rng, store, at, local.hour, biz, last_seq[biz], member_id)
         batch.counters.extend(
             {"store_id": store.id, "business_date": biz, "last": seq}
             for biz, seq in last_seq.items()
@@ -338,7 +343,7 @@ class HistoryWriter:
 
     def _order(
         self, batch: DayBatch, rng: random.Random, store: DemoStoreContext, at: datetime,
-        hour: int, biz: date, seq: int,
+        hour: int, biz: date, seq: int, member_id: int | None = None,
     ) -> None:  # fmt: skip
         priced = price_cart(make_cart(rng, self.demand, hour, store.rounding))
         settlement = settle(priced.total, make_tenders(rng, priced.total))
@@ -348,7 +353,7 @@ class HistoryWriter:
         batch.orders.append(
             _order_row(priced, settlement, id=order_id, store_id=store.id, created_at=at,
                        register_id=store.registers[1 if second_till else 0],
-                       cashier_id=cashier, business_date=biz,
+                       cashier_id=cashier, business_date=biz, member_id=member_id,
                        number=order_number(store.code, biz, seq),
                        client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)))
         )  # fmt: skip
