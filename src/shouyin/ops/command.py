@@ -50,6 +50,13 @@ def backup(
         raise typer.Exit(1) from exc
     elapsed = time.perf_counter() - started
     console.print(f"Backed up to [bold]{path}[/bold] ({size / 1e6:.1f} MB) in {elapsed:.1f} s.")
+    settings = get_settings()
+    if not settings.member_keys:
+        # The backup holds member data only as ciphertext: it is useless without the key ring.
+        console.print(
+            f"Members' personal data is encrypted with [bold]{settings.key_file()}[/bold]: "
+            "keep a copy of that file, apart from the backups, or their member data is lost."
+        )
 
 
 def restore(
