@@ -187,6 +187,7 @@ def _register_more() -> None:
 
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "shouyin.customers.import_command",
     "shouyin.demo.command",
     "shouyin.ops.command",
     "shouyin.catalog.command",

@@ -177,7 +177,8 @@ def test_order_page_shows_lines_steps_and_payments(harness: AppHarness) -> None:
     assert order.number in text and "2024-05-10 21:30" in text
     assert "￥4.50" in text and "￥13.50" in text and "￥3.50" in text
     assert "现金" in text and "银行卡" in text and "小计" in text
-    assert f'hx-get="/api/v1/orders/{order.id}/receipt?format=text"' in text
+    receipt = text.split('<pre class="receipt">')[1]
+    assert order.number in receipt and "谢谢惠顾" in receipt
 
 
 # --- stores ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ METRICS = {
     "name_p50_ms": "ms",
     "initials_p50_ms": "ms",
     "http_mobile_p50_ms": "ms",
-    "import_rows_per_s": "rows/s (bulk registration path)",
+    "import_rows_per_s": "rows/s",
 }
 
 

@@ -163,30 +163,36 @@ def build_cache(cache: Cache, console: Console) -> None:
 
 
 def measure_import(folder: Path, count: int, console: Console) -> float:
-    """Rows per second through the bulk registration path, into a fresh database.
+    """Rows per second through `shouyin import members`' importer, from a generated CSV file
+    into a fresh database with the app's normal SQLite settings."""
+    from shouyin.cli import cli_principal
+    from shouyin.customers.importer import import_members
 
-    The member CSV import does not exist yet: this times what it will do per row (seal the
-    personal fields, compute the blind indexes, Core-insert in batches), single process,
-    with the app's normal SQLite settings.
-    """
     target = folder / "import-sample"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
+    lines = ["mobile,name,gender,birthday"]
+    lines += [
+        f"{mobile_of(i)},{name_of(i)},{'男' if i % 2 else '女'},19{70 + i % 30}-0{1 + i % 9}-1{i % 10}"
+        for i in range(10**7, 10**7 + count)
+    ]
+    data = "\n".join(lines).encode()
     db = Database(make_engine(f"sqlite:///{target / DB_FILE}", count_statements=False))
     try:
         runner.upgrade(db.engine)
         cipher = FieldCipher(KeyRing.generate())
         started = time.perf_counter()
-        insert_members(db, cipher, start=10**8, stop=10**8 + count, on_batch=lambda _n: None)
+        with db.write() as session:
+            report = import_members(
+                session, data=data, filename="members.csv", actor=cli_principal(),
+                cipher=cipher, notice_version="bench",
+            )  # fmt: skip
         seconds = time.perf_counter() - started
     finally:
         db.dispose()
         shutil.rmtree(target, ignore_errors=True)
-    console.print(
-        f"import_rows_per_s: {count:,} rows sealed, indexed and bulk-inserted into a fresh "
-        "SQLite database (the bulk registration path; the CSV import does not exist yet)."
-    )
-    return count / seconds
+    console.print(f"import_rows_per_s: {report.created:,} of {count:,} CSV rows imported.")
+    return report.created / seconds
 
 
 def queries(count: int, sample: int, seed: int) -> dict[str, list[str]]:
@@ -304,7 +310,7 @@ def metrics(lookups: dict[str, list[float]], http: list[float], import_rate: flo
         Metric("name_p50_ms", percentile(lookups["name"], 50), "ms"),
         Metric("initials_p50_ms", percentile(lookups["initials"], 50), "ms"),
         Metric("http_mobile_p50_ms", percentile(http, 50), "ms"),
-        Metric("import_rows_per_s", round(import_rate, 1), "rows/s (bulk registration path)"),
+        Metric("import_rows_per_s", round(import_rate, 1), "rows/s"),
     ]
 
 

@@ -111,6 +111,8 @@ def lookup_kind(query: str) -> str:
         return "last4"
     if text.lstrip("+").isdigit() and len(text) >= 11:
         return "mobile"
+    if text.isdigit():
+        return "card"  # a card number kept from another system (6 to 20 digits)
     if text.isascii() and text.isalpha():
         return "initials"
     return "name"

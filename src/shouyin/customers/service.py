@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,29 +25,29 @@ PERSONAL = ("mobile", "birthday", "address", "email")
 TAG_MAX = 30
 
 
-def _today() -> date:
+def today() -> date:
     return to_local(utcnow(), "Asia/Shanghai").date()
 
 
-def _set_mobile(member: Member, cipher: FieldCipher, raw: str) -> None:
+def set_mobile(member: Member, cipher: FieldCipher, raw: str) -> None:
     mobile = rules.normalise_mobile(raw)
     member.mobile_enc = cipher.encrypt("mobile", mobile)
     member.mobile_idx = cipher.index("mobile", mobile)
     member.last4_idx = cipher.index("last4", mobile[-4:])
 
 
-def _set_name(member: Member, cipher: FieldCipher, raw: str) -> None:
+def set_name(member: Member, cipher: FieldCipher, raw: str) -> None:
     name = rules.normalise_name(raw)
     member.name_enc = cipher.encrypt("name", name)
     member.name_idx = cipher.index("name", rules.name_key(name))
     member.initials_idx = cipher.index("initials", rules.initials_of(name))
 
 
-def _set_optional(member: Member, cipher: FieldCipher, field: str, value: str | None) -> None:
+def set_optional(member: Member, cipher: FieldCipher, field: str, value: str | None) -> None:
     setattr(member, f"{field}_enc", cipher.encrypt(field, value) if value else None)
 
 
-def _clean_tags(tags: Collection[str]) -> list[str]:
+def clean_tags(tags: Collection[str]) -> list[str]:
     cleaned = sorted({tag.strip() for tag in tags if tag.strip()})
     if any(len(tag) > TAG_MAX for tag in cleaned):
         raise ValidationFailed("A tag has at most 30 characters.", code="member.tag_invalid")
@@ -88,18 +88,18 @@ def register(
         gender=data.gender, source=data.source, store_id=store_id, notes=data.notes,
         marketing_opt_in=data.marketing_opt_in, created_by=actor.user_id,
     )  # fmt: skip
-    _set_mobile(member, cipher, data.mobile)
-    _set_name(member, cipher, data.name)
+    set_mobile(member, cipher, data.mobile)
+    set_name(member, cipher, data.name)
     card = rules.new_card_number()
     member.card_enc, member.card_idx = cipher.encrypt("card", card), cipher.index("card", card)
     if data.birthday:
-        rules.check_birthday(data.birthday, _today())
-    _set_optional(member, cipher, "birthday", data.birthday.isoformat() if data.birthday else None)
-    _set_optional(member, cipher, "address", data.address)
-    _set_optional(member, cipher, "email", data.email)
+        rules.check_birthday(data.birthday, today())
+    set_optional(member, cipher, "birthday", data.birthday.isoformat() if data.birthday else None)
+    set_optional(member, cipher, "address", data.address)
+    set_optional(member, cipher, "email", data.email)
     session.add(member)
     _flush_unique(session)
-    _replace_tags(session, member.id, _clean_tags(data.tags))
+    _replace_tags(session, member.id, clean_tags(data.tags))
     _consent(session, member.id, "membership", True, notice_version, actor)
     _consent(session, member.id, "marketing", data.marketing_opt_in, notice_version, actor)
     audit.record(
@@ -165,23 +165,23 @@ def update(
     changed = sorted(data.model_fields_set)
     if data.mobile is not None:
         _mobile_taken(session, cipher, data.mobile, member.id)
-        _set_mobile(member, cipher, data.mobile)
+        set_mobile(member, cipher, data.mobile)
     if data.name is not None:
-        _set_name(member, cipher, data.name)
+        set_name(member, cipher, data.name)
     if "birthday" in data.model_fields_set:
         if data.birthday:
-            rules.check_birthday(data.birthday, _today())
-        _set_optional(
+            rules.check_birthday(data.birthday, today())
+        set_optional(
             member, cipher, "birthday", data.birthday.isoformat() if data.birthday else None
         )
     for field in ("address", "email"):
         if field in data.model_fields_set:
-            _set_optional(member, cipher, field, getattr(data, field))
+            set_optional(member, cipher, field, getattr(data, field))
     for field in ("gender", "notes"):
         if field in data.model_fields_set and getattr(data, field) is not None:
             setattr(member, field, getattr(data, field))
     if data.tags is not None:
-        _replace_tags(session, member.id, _clean_tags(data.tags))
+        _replace_tags(session, member.id, clean_tags(data.tags))
     _flush_unique(session)
     if data.marketing_opt_in is not None and data.marketing_opt_in != member.marketing_opt_in:
         record_consent(
@@ -206,7 +206,7 @@ def change_tags(
     session: Session, *, member_ids: list[int], add: list[str], remove: list[str], actor: Principal
 ) -> int:
     """Tag many members at once; returns how many members were touched."""
-    add_tags, remove_tags = _clean_tags(add), _clean_tags(remove)
+    add_tags, remove_tags = clean_tags(add), clean_tags(remove)
     ids = sorted(set(member_ids))
     known = set(
         session.scalars(select(Member.id).where(Member.id.in_(ids), Member.status == "active"))
@@ -245,10 +245,13 @@ def lookup(session: Session, *, query: str, cipher: FieldCipher, limit: int = 20
     text = query.strip().replace(" ", "").replace("-", "")
     kind = rules.lookup_kind(text)
     if kind == "mobile":
+        # An imported card number may look like a mobile number: either one matches.
+        condition = Member.card_idx == cipher.index("card", text)
         try:
-            condition = Member.mobile_idx == cipher.index("mobile", rules.normalise_mobile(text))
+            mobile = rules.normalise_mobile(text)
+            condition = or_(condition, Member.mobile_idx == cipher.index("mobile", mobile))
         except ValidationFailed:
-            return []
+            pass
     elif kind == "card":
         condition = Member.card_idx == cipher.index("card", text)
     elif kind == "last4":
@@ -322,7 +325,7 @@ def public(member: Member, tags: list[str], cipher: FieldCipher, *, personal: bo
     return MemberPublic(
         **summary(member, cipher).model_dump(), mobile=clear("mobile"), gender=member.gender,
         birthday=birthday if personal else None,
-        age=rules.age_on(birthday, _today()) if birthday else None,
+        age=rules.age_on(birthday, today()) if birthday else None,
         address=clear("address"), email=clear("email"), source=member.source, tags=tags,
         notes=member.notes, marketing_opt_in=member.marketing_opt_in,
         created_at=member.created_at, updated_at=member.updated_at,

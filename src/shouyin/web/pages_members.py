@@ -1,4 +1,5 @@
-"""Back office: members (list, search, bulk tags, profile with purchase history, edit).
+"""Back office: members (list, search, bulk tags, profile with purchase history, edit,
+duplicates and merging, export links, erasure).
 
 ``router`` also carries the purchase-history REST router, so the app lists one module.
 Full mobile, birthday, age, address and email are shown, and editable, only with
@@ -15,21 +16,22 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shouyin.analytics.member_history import member_history
 from shouyin.auth.dependencies import require
 from shouyin.auth.models import User
 from shouyin.auth.principal import Principal
-from shouyin.customers import history_router
+from shouyin.customers import duplicates, history_router, privacy, rules
 from shouyin.customers import service as members
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.keys import cipher_for
-from shouyin.customers.models import Consent
+from shouyin.customers.models import Consent, Member
 from shouyin.customers.schemas import MemberUpdate
 from shouyin.db import ReadDb, WriteDb
-from shouyin.errors import DomainError, ValidationFailed
+from shouyin.errors import DomainError, NotFound, ValidationFailed
+from shouyin.sales.models import Order
 from shouyin.stores import service as stores
 from shouyin.stores.models import Store
 from shouyin.web.office_common import PAGE_SIZE, STATUS_LABELS, _, error_of, page_count, parse_id
@@ -40,6 +42,8 @@ from shouyin.web.templating import render
 pages = APIRouter(include_in_schema=False)
 MemberReader = Annotated[Principal, Depends(require("members.read"))]
 MemberWriter = Annotated[Principal, Depends(require("members.write"))]
+MemberMerger = Annotated[Principal, Depends(require("members.merge"))]
+MemberEraser = Annotated[Principal, Depends(require("members.erase"))]
 MemberId = Annotated[int, Path(ge=1, le=ID_MAX)]
 Text = Annotated[str, Query(max_length=40)]
 PERSONAL = "members.personal"
@@ -52,6 +56,10 @@ SOURCE_LABELS = {
     "referral": _("Referral"),
 }
 PURPOSE_LABELS = {"membership": _("Membership"), "marketing": _("Marketing messages")}
+REASON_LABELS = {
+    "name_birthday": _("Same name and birthday"),
+    "name_last4": _("Same name and last 4 digits of the mobile"),
+}
 MEMBER_MESSAGES = {
     "name": (_("A member needs a name of 1 to 60 characters."), "member.name_invalid"),
     "mobile": (_("Enter the member's mobile number."), "member.mobile_invalid"),
@@ -127,8 +135,21 @@ def _list_page(
         "store_names": {s.id: s.name for s in listed},
         "can_pick_store": principal.store_id is None, "can_write": principal.can("members.write"),
         "changed": request.query_params.get("changed"), "error": error,
+        "erased": request.query_params.get("erased") == "1",
+        "can_merge": principal.can("members.merge"),
+        "export_links": _export_links(filters) if principal.can("members.export") else None,
     }  # fmt: skip
     return render(request, "members/list.html", context, status_code=status)
+
+
+def _export_links(filters: ListFilters) -> dict[str, str]:
+    """The REST export with the list's tag and store filters (the export has no text search)."""
+    params = {"tag": filters.tag, "store_id": filters.store_id or ""}
+    kept = {key: value for key, value in params.items() if value}
+    return {
+        fmt: "/api/v1/members/export?" + urlencode({"format": fmt, **kept})
+        for fmt in ("csv", "xlsx")
+    }
 
 
 @pages.get("/office/members")
@@ -177,6 +198,91 @@ def bulk_tags_submit(
     return RedirectResponse(f"/office/members?{filters.query()}&changed={count}", status_code=303)
 
 
+# --- likely duplicates and merging ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    id: int
+    name: str
+    mobile_masked: str | None
+    card_no: str
+    created_at: datetime
+    orders: int
+
+
+@dataclass(frozen=True)
+class DuplicateView:
+    reason: str
+    members: list[DuplicateRow]
+
+
+def duplicate_views(session: Session, cipher: FieldCipher) -> list[DuplicateView]:
+    """The duplicates report with what a manager needs to pick the survivor."""
+    groups = duplicates.find_duplicates(session, cipher=cipher)
+    ids = {member_id for group in groups for member_id in group.member_ids}
+    if not ids:
+        return []
+    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))}
+    counts: dict[int, int] = {
+        member_id: count
+        for member_id, count in session.execute(
+            select(Order.member_id, func.count())
+            .where(Order.member_id.in_(ids))
+            .group_by(Order.member_id)
+        )
+        if member_id is not None
+    }
+    views: list[DuplicateView] = []
+    for group in groups:
+        rows = []
+        for member_id in group.member_ids:
+            member = found.get(member_id)
+            if member is None:
+                continue
+            s = members.summary(member, cipher)
+            orders = counts.get(member_id, 0)
+            row = DuplicateRow(s.id, s.name, s.mobile_masked, s.card_no, member.created_at, orders)
+            rows.append(row)
+        if len(rows) > 1:
+            views.append(DuplicateView(group.reason, rows))
+    return views
+
+
+def _duplicates_page(
+    request: Request, db: Session, *, error: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    context = {
+        "groups": duplicate_views(db, _cipher(request)), "reason_labels": REASON_LABELS,
+        "error": error,
+    }  # fmt: skip
+    return render(request, "members/duplicates.html", context, status_code=status)
+
+
+@pages.get("/office/members/duplicates")
+def duplicates_page(request: Request, principal: MemberMerger, db: ReadDb) -> Response:
+    return _duplicates_page(request, db)
+
+
+@pages.post("/office/members/duplicates/merge")
+def duplicates_merge_submit(
+    request: Request,
+    principal: MemberMerger,
+    db: WriteDb,
+    survivor_id: Annotated[str, Form(max_length=12)] = "",
+    duplicate_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    survivor, duplicate = parse_id(survivor_id), parse_id(duplicate_id)
+    try:
+        if survivor is None or duplicate is None:
+            raise NotFound("No such member.", code="member.not_found")
+        duplicates.merge(db, survivor_id=survivor, duplicate_id=duplicate, actor=principal)
+    except DomainError as exc:
+        db.rollback()
+        return _duplicates_page(request, db, error=error_of(request, exc), status=exc.status)
+    return RedirectResponse(f"/office/members/{survivor}?merged=1", status_code=303)
+
+
 # --- the profile and its edit form ----------------------------------------------------------
 
 
@@ -193,7 +299,7 @@ def _form_of(profile: Any) -> dict[str, Any]:
 def _member_page(
     request: Request, db: Session, principal: Principal, member_id: int, *,
     form: dict[str, Any] | None = None, error: dict[str, Any] | None = None, status: int = 200,
-    saved: bool = False,
+    saved: bool = False, merged: bool = False, merge_query: str = "",
 ) -> Response:  # fmt: skip
     member = members.get_member(db, member_id=member_id)
     personal = principal.can(PERSONAL)
@@ -204,6 +310,8 @@ def _member_page(
         "member": profile, "store_name": store.name if store else None,
         "personal": personal, "can_write": principal.can("members.write"),
         "form": form or _form_of(profile), "error": error, "saved": saved,
+        "merged": merged, "merge_query": merge_query,
+        "can_merge": principal.can("members.merge"), "can_erase": principal.can("members.erase"),
         "consents": consent_history(db, member.id),
         "history": member_history(db, member_id=member.id),
         "gender_labels": GENDER_LABELS, "source_labels": SOURCE_LABELS,
@@ -219,8 +327,9 @@ def member_page(
     db: ReadDb,
     member_id: MemberId,
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
+    merged: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
-    return _member_page(request, db, principal, member_id, saved=bool(saved))
+    return _member_page(request, db, principal, member_id, saved=bool(saved), merged=bool(merged))
 
 
 class MemberForm:
@@ -282,6 +391,71 @@ def update_member_submit(
             request, db, principal, member_id, form=typed, error=error, status=exc.status
         )
     return RedirectResponse(f"/office/members/{member_id}?saved=1", status_code=303)
+
+
+# --- merging another member into this one, erasure -----------------------------------------
+
+
+def _other_member(db: Session, cipher: FieldCipher, text: str) -> int:
+    """The one member a card number or full mobile stands for; never a name or last 4 digits,
+    which could pick the wrong person."""
+    if rules.lookup_kind(text) not in ("card", "mobile"):
+        raise ValidationFailed(
+            "Enter the card number or mobile of the member to merge.", code="member.merge_query"
+        )
+    found = members.lookup(db, query=text, cipher=cipher, limit=2)
+    if not found:
+        raise NotFound("No member has this card number or mobile.", code="member.not_found")
+    if len(found) > 1:
+        raise ValidationFailed(
+            "Several members match: enter the full mobile or the card number.",
+            code="member.merge_ambiguous",
+        )
+    return found[0].id
+
+
+@pages.post("/office/members/{member_id}/merge")
+def merge_into_submit(
+    request: Request,
+    principal: MemberMerger,
+    db: WriteDb,
+    member_id: MemberId,
+    other: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    members.get_member(db, member_id=member_id)
+    text = other.strip()
+    try:
+        duplicate_id = _other_member(db, _cipher(request), text)
+        duplicates.merge(db, survivor_id=member_id, duplicate_id=duplicate_id, actor=principal)
+    except DomainError as exc:
+        db.rollback()
+        return _member_page(
+            request, db, principal, member_id, error=error_of(request, exc), status=exc.status,
+            merge_query=text,
+        )  # fmt: skip
+    return RedirectResponse(f"/office/members/{member_id}?merged=1", status_code=303)
+
+
+@pages.post("/office/members/{member_id}/erase")
+def erase_submit(
+    request: Request,
+    principal: MemberEraser,
+    db: WriteDb,
+    member_id: MemberId,
+    confirm: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    members.get_member(db, member_id=member_id)
+    try:
+        if not confirm:
+            raise ValidationFailed(
+                "Tick the box to confirm the erasure.", code="member.erase_unconfirmed"
+            )
+        privacy.erase(db, member_id=member_id, actor=principal, cipher=_cipher(request))
+    except DomainError as exc:
+        db.rollback()
+        error = error_of(request, exc)
+        return _member_page(request, db, principal, member_id, error=error, status=exc.status)
+    return RedirectResponse("/office/members?erased=1", status_code=303)
 
 
 router = APIRouter()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 # Modules that define `router`; REST routers live under /api/v1, pages in web/.
 ROUTER_MODULES = (
+    "shouyin.customers.import_router",
     "shouyin.web.system",
     "shouyin.auth.router",
     "shouyin.web.pages_auth",

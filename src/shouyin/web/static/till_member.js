@@ -2,6 +2,7 @@
 // initials, pick among several, register a new one with consent, attach it to the sale.
 // An Alpine mixin: till.js merges these properties into its component, so `this` is the till.
 // Only masked mobiles are ever shown; the server decides who matches and who may register.
+// Once attached, the panel also shows the member's visits, last visit and top 2 categories.
 (function () {
   "use strict";
 
@@ -25,6 +26,8 @@
     members: [],
     memberIndex: 0,
     memberBusy: false,
+    // {visits, last_visit, categories: [name, name]} of the attached member, once loaded.
+    memberStats: null,
 
     // ---- finding ----------------------------------------------------------------------
     openMember: function () {
@@ -123,6 +126,8 @@
       // Keep only what the panel shows: never a full mobile, even for roles that may see it.
       this.member = { id: member.id, name: member.name, card_no: member.card_no,
                       mobile_masked: member.mobile_masked };
+      this.memberStats = null;
+      this.loadMemberStats(member.id);
       this.members = [];
       if (this.dialog === "member" || this.dialog === "member-register") this.closeDialog();
       this.say(fmt(this.t.member_attached, { name: member.name }), "info");
@@ -130,8 +135,24 @@
     detachMember: function () {
       if (!this.member) return;
       this.member = null;
+      this.memberStats = null;
       this.say(this.t.member_detached, "info");
       this.focusScan();
+    },
+    // The short purchase history for the panel; a failure just leaves it out.
+    loadMemberStats: async function (memberId) {
+      try {
+        const history = await window.shouyin.api("GET", "/api/v1/members/" + memberId + "/history?limit=3");
+        if (!this.member || this.member.id !== memberId) return;  // another member meanwhile
+        const named = (history.favourite_categories || []).filter(function (c) { return c.name; });
+        this.memberStats = {
+          visits: history.visits,
+          last_visit: history.last_visit || "",
+          categories: named.slice(0, 2).map(function (c) { return c.name; }),
+        };
+      } catch (error) {
+        if (this.member && this.member.id === memberId) this.memberStats = null;
+      }
     },
     // A scanned member card in the barcode field: true when a member was attached.
     attachMemberCard: async function (code) {
