@@ -24,6 +24,7 @@ from shouyin.catalog.rules import (
 )
 from shouyin.errors import DomainError, ValidationFailed
 from shouyin.shared.money import Money
+from shouyin.shared.tabular import decode_text
 
 COLUMNS = (
     "sku", "name", "category", "unit", "price_yuan", "barcode", "weighed", "member_discount",
@@ -205,18 +206,13 @@ def read_table(data: bytes, filename: str = "") -> Table:
 
 
 def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # What Excel on a Chinese Windows writes when told "CSV".
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
+    text = decode_text(data)
+    if text is None:
         raise ValidationFailed(
             "The file is neither UTF-8 nor GB18030 text, nor an .xlsx workbook.",
             code="catalog.import_format",
-        ) from exc
+        )
+    return text
 
 
 def _csv_rows(data: bytes) -> list[tuple[int, list[object]]]:

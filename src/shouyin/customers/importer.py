@@ -35,6 +35,7 @@ from shouyin.customers.models import Consent, Member, MemberTag
 from shouyin.errors import Conflict, DomainError, ValidationFailed
 from shouyin.shared import i18n
 from shouyin.shared.clock import utcnow
+from shouyin.shared.tabular import decode_text
 from shouyin.shared.types import table_of
 from shouyin.stores import service as stores
 
@@ -167,18 +168,13 @@ def map_columns(
 
 
 def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of the GBK Excel writes)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
+    text = decode_text(data)
+    if text is None:
         raise ValidationFailed(
             "The file is neither UTF-8 nor GBK/GB18030 text: save it as CSV UTF-8 or .xlsx.",
             code="member.import_encoding",
-        ) from exc
+        )
+    return text
 
 
 def read_rows(data: bytes, filename: str) -> tuple[list[object], list[tuple[int, list[object]]]]:

@@ -47,3 +47,14 @@ def write_table(
     header: Sequence[str], rows: Sequence[Sequence[str]], *, fmt: Literal["csv", "xlsx"], sheet: str
 ) -> bytes:
     return to_xlsx(header, rows, sheet=sheet) if fmt == "xlsx" else to_csv(header, rows)
+
+
+def decode_text(data: bytes) -> str | None:
+    """A CSV file's text: UTF-8 (with or without BOM), else GB18030, the superset of the GBK
+    that Excel on a Chinese Windows writes when told "CSV". None when it is neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
