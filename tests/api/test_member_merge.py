@@ -67,3 +67,29 @@ def test_merging_a_member_with_itself_or_as_a_cashier_is_refused(harness: AppHar
         ).status_code
         == 403
     )
+
+
+def test_merge_chains_lead_to_the_last_survivor_and_erasure_takes_them_all(
+    harness: AppHarness,
+) -> None:
+    manager = harness.client(harness.user("store_manager"))
+    a = _register(manager, "13800000001", "周杰")
+    b = _register(manager, "13800000002", "周杰")
+    c = _register(manager, "13800000003", "周杰")
+    assert (
+        manager.post(f"/api/v1/members/{b['id']}/merge", json={"duplicate_id": a["id"]}).status_code
+        == 200
+    )
+    assert (
+        manager.post(f"/api/v1/members/{c['id']}/merge", json={"duplicate_id": b["id"]}).status_code
+        == 200
+    )
+    for mobile in ("13800000001", "13800000002", "13800000003"):
+        assert [
+            m["id"] for m in manager.get("/api/v1/members/lookup", params={"q": mobile}).json()
+        ] == [c["id"]]
+    admin = harness.client(harness.user("hq_admin"))
+    assert admin.post(f"/api/v1/members/{c['id']}/erase").status_code == 200
+    for mobile in ("13800000001", "13800000002", "13800000003"):
+        assert manager.get("/api/v1/members/lookup", params={"q": mobile}).json() == []
+        assert _register(manager, mobile, "新会员")["id"] not in (a["id"], b["id"], c["id"])

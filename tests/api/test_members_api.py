@@ -32,13 +32,14 @@ def test_register_then_find_by_mobile_last4_card_name_and_initials(harness: AppH
     member = created.json()
     assert member["mobile_masked"] == "138****5678"
     assert member["mobile"] is None and member["birthday"] is None  # a cashier sees masked data
-    assert member["age"] is not None and member["store_id"] == store.id
+    assert member["age"] is None and member["store_id"] == store.id  # age tells the birth year
     for query in ("13812345678", "5678", member["card_no"], "张三", "zs", "ZS"):
         found = cashier.get("/api/v1/members/lookup", params={"q": query}).json()
         assert [m["id"] for m in found] == [member["id"]], query
     manager = harness.client(harness.user("store_manager", store))
     full = manager.get(f"/api/v1/members/{member['id']}").json()
     assert full["mobile"] == "13812345678" and full["birthday"] == "1990-05-01"
+    assert full["age"] is not None
 
 
 def test_last4_returns_every_member_with_those_digits(harness: AppHarness) -> None:
@@ -160,3 +161,39 @@ def test_the_database_file_holds_no_plaintext_personal_data(harness: AppHarness)
     for secret in ("13812345678", "欧阳娜娜", "nana@example.com", "文三路", "1991-03-04"):
         for encoding in ("utf-8", "utf-16-le"):
             assert secret.encode(encoding) not in raw, secret
+
+
+def test_lookup_edge_cases(harness: AppHarness) -> None:
+    cashier = harness.client(harness.user("cashier"))
+    member = _register(cashier, "13812341234", "陈一").json()
+    # Full-width digits from a Chinese input method work like plain ones.
+    assert [
+        m["id"] for m in cashier.get("/api/v1/members/lookup", params={"q": "１２３４"}).json()
+    ] == [member["id"]]
+    # Digits no keyboard types find nothing, without an error.
+    odd = cashier.get("/api/v1/members/lookup", params={"q": "9²²²²²²²²²²²"})
+    assert odd.status_code == 200 and odd.json() == []
+
+
+def test_lookup_says_how_many_match_beyond_the_first_fifty(harness: AppHarness) -> None:
+    from tests.factories import next_id
+
+    cashier = harness.client(harness.user("cashier"))
+    for i in range(53):
+        assert _register(
+            cashier, f"139{next_id() % 10_000:04d}{i:0>4}"[:7] + "7777", f"客{i}"
+        ).status_code in (201, 409)
+    response = cashier.get("/api/v1/members/lookup", params={"q": "7777"})
+    total = int(response.headers["X-Total-Count"])
+    assert len(response.json()) == 50 and total > 50
+
+
+def test_consent_withdrawal_and_clearing_notes(harness: AppHarness) -> None:
+    manager = harness.client(harness.user("store_manager"))
+    member = _register(manager, "13812345678", "张三", notes="不吃辣").json()
+    withdrawn = manager.post(
+        f"/api/v1/members/{member['id']}/consents", json={"purpose": "membership", "granted": False}
+    )
+    assert withdrawn.status_code == 422 and withdrawn.json()["code"] == "member.consent_withdrawn"
+    cleared = manager.patch(f"/api/v1/members/{member['id']}", json={"notes": None})
+    assert cleared.status_code == 200 and cleared.json()["notes"] is None

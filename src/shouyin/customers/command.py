@@ -82,12 +82,15 @@ def rotate(
     path = _key_file(console)
     pending = pending_path(path)
     if pending.exists():
-        ring = KeyRing.from_json(pending.read_text())
+        ring = KeyRing.from_json(path.read_text())
         console.print(f"Resuming the interrupted rotation to key {ring.active}.")
     else:
         ring = KeyRing.from_json(path.read_text()).rotated()
-        # Saved before any row uses the new key: a crash can never lose it.
-        save(pending, ring)
+        # The new ring goes into the key file before any row uses the new key: a crash, a
+        # backup of the key file or a running server (which re-reads the file when it meets
+        # an unknown key) can always read every row. The marker says a rotation is under way.
+        save(path, ring)
+        pending.write_text(ring.active)
         console.print(f"New active key {ring.active}; the old keys stay in the ring.")
     cipher = FieldCipher(ring)
     db = open_database()
@@ -104,13 +107,9 @@ def rotate(
             session, actor=None, action="keys.rotate", actor_name="cli",
             after={"active": ring.active, "members": changed},
         )  # fmt: skip
-    save(path, ring)
     pending.unlink()
     keys.forget()
-    console.print(
-        f"Re-encrypted {changed:,} members under key {ring.active}; key file {path} replaced. "
-        "Restart a running `shouyin serve` so it reads the new ring."
-    )
+    console.print(f"Re-encrypted {changed:,} members under key {ring.active}.")
 
 
 def _progress(console: Console) -> Progress:

@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,23 +94,37 @@ def load_or_create(path: Path) -> KeyRing:
         except (ValueError, KeyError) as exc:
             raise KeyRingError(f"The key file {path} is unreadable: {exc}") from exc
     ring = KeyRing.generate()
-    save(path, ring)
+    try:
+        _create_exclusive(path, ring)
+    except FileExistsError:  # another process made it first: use theirs
+        return KeyRing.from_json(path.read_text())
     return ring
+
+
+def _create_exclusive(path: Path, ring: KeyRing) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(ring.to_json())
 
 
 def save(path: Path, ring: KeyRing) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temp.unlink(missing_ok=True)  # a leftover could carry looser permissions
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(ring.to_json())
     os.replace(temp, path)
 
 
 class FieldCipher:
-    def __init__(self, ring: KeyRing) -> None:
+    def __init__(self, ring: KeyRing, *, reload: Callable[[], KeyRing] | None = None) -> None:
         self.ring = ring
         self._aead = {kid: AESGCM(key) for kid, key in ring.keys.items()}
+        # Called when a value names a key this process does not know: a rotation in another
+        # process has added it to the key file.
+        self._reload = reload
 
     def encrypt(self, field_name: str, plaintext: str) -> str:
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -122,6 +137,10 @@ class FieldCipher:
         kid, _, body = token.partition(".")
         raw = _unb64(body)
         aead = self._aead.get(kid)
+        if aead is None and self._reload is not None:
+            fresh = self._reload()
+            self._aead = {k: AESGCM(key) for k, key in fresh.keys.items()}
+            aead = self._aead.get(kid)
         if aead is None:
             raise KeyRingError(f"No key {kid} in the key ring: was the key file replaced?")
         return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], field_name.encode()).decode()

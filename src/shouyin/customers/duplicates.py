@@ -85,6 +85,10 @@ def merge(session: Session, *, survivor_id: int, duplicate_id: int, actor: Princ
     survivor.marketing_opt_in = survivor.marketing_opt_in or duplicate.marketing_opt_in
     # The duplicate keeps its indexes: a lookup that finds it answers with the survivor.
     duplicate.status, duplicate.merged_into = "merged", survivor.id
+    # Records merged into the duplicate earlier now lead straight to the survivor.
+    session.execute(
+        update(Member).where(Member.merged_into == duplicate.id).values(merged_into=survivor.id)
+    )
     session.flush()
     audit.record(
         session, actor=actor, action="member.merge", entity="member", entity_id=survivor.id,

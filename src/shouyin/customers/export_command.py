@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -43,6 +44,9 @@ def export_members(
             store_id=store_id, tag=tag,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )  # fmt: skip
-    path.write_bytes(body)
-    path.chmod(0o600)  # personal data: readable by the operator only
+    # Personal data: created readable by the operator only, never briefly open to others.
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(body)
     console.print(f"Wrote {path}.")

@@ -11,8 +11,9 @@ from shouyin.customers.crypto import FieldCipher, KeyRing, load_or_create
 
 @lru_cache(maxsize=8)
 def _cipher(inline: str | None, path: Path) -> FieldCipher:
-    ring = KeyRing.from_json(inline) if inline else load_or_create(path)
-    return FieldCipher(ring)
+    if inline:
+        return FieldCipher(KeyRing.from_json(inline))
+    return FieldCipher(load_or_create(path), reload=lambda: KeyRing.from_json(path.read_text()))
 
 
 def cipher_for(settings: Settings) -> FieldCipher:

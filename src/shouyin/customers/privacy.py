@@ -70,6 +70,28 @@ def erase(session: Session, *, member_id: int, actor: Principal, cipher: FieldCi
     """Remove the person, keep the books: orders stay, linked to a member with no identity."""
     actor.require("members.erase")
     member = service.get_member(session, member_id=member_id)
+    # Records merged into this one are the same person: they go too.
+    for merged in _merged_into(session, member.id):
+        _wipe(merged, cipher)
+    _wipe(member, cipher)
+    member.status, member.erased_at = "erased", utcnow()
+    session.execute(delete(MemberTag).where(MemberTag.member_id == member.id))
+    session.flush()
+    audit.record(session, actor=actor, action="member.erase", entity="member", entity_id=member.id)
+    return member
+
+
+def _merged_into(session: Session, member_id: int) -> list[Member]:
+    found: list[Member] = []
+    frontier = [member_id]
+    while frontier:
+        rows = list(session.scalars(select(Member).where(Member.merged_into.in_(frontier))))
+        found += rows
+        frontier = [m.id for m in rows]
+    return found
+
+
+def _wipe(member: Member, cipher: FieldCipher) -> None:
     member.name_enc = cipher.encrypt("name", ERASED_NAME)
     # Indexes of a value nobody has: the erased member can never be found again.
     member.name_idx = member.initials_idx = cipher.index("erased", str(member.id))
@@ -78,8 +100,5 @@ def erase(session: Session, *, member_id: int, actor: Principal, cipher: FieldCi
     member.mobile_enc = member.mobile_idx = member.last4_idx = None
     member.birthday_enc = member.address_enc = member.email_enc = None
     member.notes, member.gender, member.marketing_opt_in = None, "u", False
-    member.status, member.erased_at = "erased", utcnow()
-    session.execute(delete(MemberTag).where(MemberTag.member_id == member.id))
-    session.flush()
-    audit.record(session, actor=actor, action="member.erase", entity="member", entity_id=member.id)
-    return member
+    if member.status == "merged":
+        member.erased_at = utcnow()

@@ -57,10 +57,17 @@ def _profile(
 
 @router.get("/lookup", response_model=list[MemberSummary], responses=ERRORS)
 def lookup(
-    principal: MemberReader, db: ReadDb, cipher: Cipher,
+    principal: MemberReader, db: ReadDb, cipher: Cipher, response: Response,
     q: Annotated[str, Query(min_length=1, max_length=40, description="Card, mobile, last 4, name or initials")],
 ) -> list[MemberSummary]:  # fmt: skip
-    return [service.summary(m, cipher) for m in service.lookup(db, query=q, cipher=cipher)]
+    """At most 50 matches, newest first; the `X-Total-Count` header says how many there are,
+    so the till can ask for a full mobile or name when the last 4 digits are not enough."""
+    found = service.lookup(db, query=q, cipher=cipher)
+    total = len(found)
+    if total >= service.LOOKUP_LIMIT:
+        total = service.count_matches(db, query=q, cipher=cipher)
+    response.headers["X-Total-Count"] = str(total)
+    return [service.summary(m, cipher) for m in found]
 
 
 @router.get("", response_model=MemberPage, responses=ERRORS)
@@ -141,9 +148,13 @@ def get_member(
 
 @router.patch("/{member_id}", response_model=MemberPublic, responses=ERRORS)
 def update_member(
-    member_id: IdPath, data: MemberUpdate, principal: MemberWriter, db: WriteDb, cipher: Cipher
-) -> MemberPublic:
-    service.update(db, member_id=member_id, data=data, actor=principal, cipher=cipher)
+    member_id: IdPath, data: MemberUpdate, principal: MemberWriter, db: WriteDb, cipher: Cipher,
+    request: Request,
+) -> MemberPublic:  # fmt: skip
+    service.update(
+        db, member_id=member_id, data=data, actor=principal, cipher=cipher,
+        notice_version=request.app.state.settings.privacy_notice_version,
+    )  # fmt: skip
     return _profile(db, member_id, principal, cipher)
 
 

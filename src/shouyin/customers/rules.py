@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from datetime import date
 
 import phonenumbers
@@ -96,15 +97,23 @@ def new_card_number() -> str:
 def is_card_number(text: str) -> bool:
     return (
         len(text) == CARD_LENGTH
+        and text.isascii()
         and text.isdigit()
         and text.startswith(CARD_PREFIX)
         and luhn_digit(text[:-1]) == text[-1]
     )
 
 
+def clean_query(query: str) -> str:
+    """Full-width digits and letters (from a Chinese input method) as plain ASCII."""
+    return unicodedata.normalize("NFKC", query).strip().replace(" ", "").replace("-", "")
+
+
 def lookup_kind(query: str) -> str:
     """What a cashier typed: a card, a mobile, its last 4 digits, initials or a name."""
-    text = query.strip().replace(" ", "").replace("-", "")
+    text = clean_query(query)
+    if text.isdigit() and not text.isascii():
+        return "name"  # digits no cashier types (superscripts and the like): matches nothing
     if is_card_number(text):
         return "card"
     if text.isdigit() and len(text) == 4:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +133,12 @@ def record_consent(
     session: Session, *, member_id: int, purpose: str, granted: bool, actor: Principal, version: str
 ) -> None:
     member = get_member(session, member_id=member_id)
+    if purpose == "membership" and not granted:
+        # Membership without consent is not a state to keep: the answer is erasure.
+        raise ValidationFailed(
+            "A member who withdraws consent to membership should be erased.",
+            code="member.consent_withdrawn",
+        )
     _consent(session, member.id, purpose, granted, version, actor)
     if purpose == "marketing":
         member.marketing_opt_in = granted
@@ -159,8 +165,9 @@ def get_member(session: Session, *, member_id: int) -> Member:
 
 
 def update(
-    session: Session, *, member_id: int, data: MemberUpdate, actor: Principal, cipher: FieldCipher
-) -> Member:
+    session: Session, *, member_id: int, data: MemberUpdate, actor: Principal,
+    cipher: FieldCipher, notice_version: str,
+) -> Member:  # fmt: skip
     member = get_member(session, member_id=member_id)
     changed = sorted(data.model_fields_set)
     if data.mobile is not None:
@@ -177,16 +184,17 @@ def update(
     for field in ("address", "email"):
         if field in data.model_fields_set:
             set_optional(member, cipher, field, getattr(data, field))
-    for field in ("gender", "notes"):
-        if field in data.model_fields_set and getattr(data, field) is not None:
-            setattr(member, field, getattr(data, field))
+    if data.gender is not None:
+        member.gender = data.gender
+    if "notes" in data.model_fields_set:
+        member.notes = data.notes or None
     if data.tags is not None:
         _replace_tags(session, member.id, clean_tags(data.tags))
     _flush_unique(session)
     if data.marketing_opt_in is not None and data.marketing_opt_in != member.marketing_opt_in:
         record_consent(
             session, member_id=member.id, purpose="marketing", granted=data.marketing_opt_in,
-            actor=actor, version="profile-edit",
+            actor=actor, version=notice_version,
         )  # fmt: skip
     # The audit names the fields that changed, never their personal values.
     audit.record(
@@ -240,29 +248,38 @@ def tags_of(session: Session, member_ids: Collection[int]) -> dict[int, list[str
     return found
 
 
-def lookup(session: Session, *, query: str, cipher: FieldCipher, limit: int = 20) -> list[Member]:
-    """Exact matches by card, mobile, last 4 digits, full name or pinyin initials."""
-    text = query.strip().replace(" ", "").replace("-", "")
+LOOKUP_LIMIT = 50
+
+
+def lookup_condition(query: str, cipher: FieldCipher) -> ColumnElement[bool]:
+    """The blind-index condition for what was typed: card, mobile, last 4, name or initials."""
+    text = rules.clean_query(query)
     kind = rules.lookup_kind(text)
     if kind == "mobile":
         # An imported card number may look like a mobile number: either one matches.
-        condition = Member.card_idx == cipher.index("card", text)
+        condition: ColumnElement[bool] = Member.card_idx == cipher.index("card", text)
         try:
             mobile = rules.normalise_mobile(text)
             condition = or_(condition, Member.mobile_idx == cipher.index("mobile", mobile))
         except ValidationFailed:
             pass
-    elif kind == "card":
-        condition = Member.card_idx == cipher.index("card", text)
-    elif kind == "last4":
-        condition = Member.last4_idx == cipher.index("last4", text)
-    elif kind == "initials":
-        condition = Member.initials_idx == cipher.index("initials", text.lower())
-    else:
-        condition = Member.name_idx == cipher.index("name", rules.name_key(text))
+        return condition
+    if kind == "card":
+        return Member.card_idx == cipher.index("card", text)
+    if kind == "last4":
+        return Member.last4_idx == cipher.index("last4", text)
+    if kind == "initials":
+        return Member.initials_idx == cipher.index("initials", text.lower())
+    return Member.name_idx == cipher.index("name", rules.name_key(text))
+
+
+def lookup(
+    session: Session, *, query: str, cipher: FieldCipher, limit: int = LOOKUP_LIMIT
+) -> list[Member]:
+    """Exact matches by card, mobile, last 4 digits, full name or pinyin initials."""
     stmt = (
         select(Member)
-        .where(condition, Member.status.in_(("active", "merged")))
+        .where(lookup_condition(query, cipher), Member.status.in_(("active", "merged")))
         .order_by(Member.id.desc())
         .limit(limit)
     )
@@ -270,19 +287,24 @@ def lookup(session: Session, *, query: str, cipher: FieldCipher, limit: int = 20
     return _survivors(session, found) if any(m.status == "merged" for m in found) else found
 
 
+def count_matches(session: Session, *, query: str, cipher: FieldCipher) -> int:
+    """How many active members a lookup matches, to tell the till when to narrow it down."""
+    condition = lookup_condition(query, cipher)
+    return session.scalar(select(func.count()).where(condition, Member.status == "active")) or 0
+
+
 def _survivors(session: Session, found: list[Member]) -> list[Member]:
-    """A record merged into another stands for the one it was merged into."""
-    survivor_ids = {m.merged_into for m in found if m.merged_into is not None}
-    survivors = {
-        m.id: m for m in session.scalars(select(Member).where(Member.id.in_(survivor_ids)))
-    }
+    """A record merged into another stands for the one it was merged into, to the end of
+    the chain."""
     result: list[Member] = []
     for member in found:
-        chosen = (
-            survivors.get(member.merged_into or 0, member) if member.status == "merged" else member
-        )
-        if chosen.status == "active" and chosen not in result:
-            result.append(chosen)
+        current: Member | None = member
+        for _ in range(20):  # merge chains are short; the bound guards against a cycle
+            if current is None or current.status != "merged" or current.merged_into is None:
+                break
+            current = session.get(Member, current.merged_into)
+        if current is not None and current.status == "active" and current not in result:
+            result.append(current)
     return result
 
 
@@ -296,8 +318,7 @@ def list_members(
     if tag:
         query = query.where(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag == tag)))
     if q:
-        ids = [m.id for m in lookup(session, query=q, cipher=cipher, limit=500)]
-        query = query.where(Member.id.in_(ids))
+        query = query.where(lookup_condition(q, cipher))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Member.id.desc()).limit(limit).offset(offset))
     return list(rows), total
@@ -325,8 +346,8 @@ def public(member: Member, tags: list[str], cipher: FieldCipher, *, personal: bo
     return MemberPublic(
         **summary(member, cipher).model_dump(), mobile=clear("mobile"), gender=member.gender,
         birthday=birthday if personal else None,
-        age=rules.age_on(birthday, today()) if birthday else None,
+        age=rules.age_on(birthday, today()) if birthday and personal else None,
         address=clear("address"), email=clear("email"), source=member.source, tags=tags,
-        notes=member.notes, marketing_opt_in=member.marketing_opt_in,
+        notes=member.notes if personal else None, marketing_opt_in=member.marketing_opt_in,
         created_at=member.created_at, updated_at=member.updated_at,
     )  # fmt: skip

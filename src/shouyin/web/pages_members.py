@@ -383,7 +383,10 @@ def update_member_submit(
     personal = principal.can(PERSONAL)
     try:
         data = validated_form(MemberUpdate, form.values(personal), MEMBER_MESSAGES)
-        members.update(db, member_id=member_id, data=data, actor=principal, cipher=_cipher(request))
+        members.update(
+            db, member_id=member_id, data=data, actor=principal, cipher=_cipher(request),
+            notice_version=request.app.state.settings.privacy_notice_version,
+        )  # fmt: skip
     except DomainError as exc:
         db.rollback()
         typed, error = form.typed(), error_of(request, exc)

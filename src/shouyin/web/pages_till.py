@@ -54,6 +54,7 @@ JS_TEXTS: dict[str, str] = {
     "register_unset": "Choose a register",
     "exact": "Exact",
     "member_query_needed": "Type a mobile, its last 4 digits, a card number or a name.",
+    "member_more": "Showing the 50 newest matches: type the full mobile or the name to narrow down.",
     "member_attached": "Member {name} is attached to this sale.",
     "member_detached": "The member was removed from this sale.",
 }

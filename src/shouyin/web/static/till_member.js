@@ -75,6 +75,8 @@
         this.form.searched = q;
         this.members = found;
         this.memberIndex = 0;
+        // The server sends at most 50: past that, the cashier narrows the search.
+        this.form.more = found.length >= 50 ? this.t.member_more : "";
         if (found.length === 1) this.attachMember(found[0]);
       } catch (error) {
         this.form.searched = q;
