@@ -28,10 +28,10 @@ from shouyin.sales.pricing import (
     CartLine,
     Discount,
     PricedCart,
-    PricedLine,
     Rounding,
     price_cart,
 )
+from shouyin.sales.service import line_row
 from shouyin.sales.tender import Settlement, Tender, settle
 from shouyin.shared.clock import business_date
 from shouyin.shared.money import round_div
@@ -358,7 +358,7 @@ class HistoryWriter:
                        client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)))
         )  # fmt: skip
         for line in priced.lines:
-            batch.lines.append(_line_row(order_id, line))
+            batch.lines.append(line_row(order_id, line))
             self.stock.sell(
                 (store.id, line.product_id), line.quantity, at=at, user_id=cashier,
                 ref_id=order_id,
@@ -377,16 +377,6 @@ def _order_row(priced: PricedCart, settlement: Settlement, **row: Any) -> Row:
         "paid": settlement.paid, "change": settlement.change,
         "item_count": sum(1 if x.weighed else x.quantity for x in priced.lines),
         "steps": [{"kind": s.kind, "amount": s.amount} for s in priced.steps],
-    }  # fmt: skip
-
-
-def _line_row(order_id: int, x: PricedLine) -> Row:
-    return {
-        "order_id": order_id, "line_no": x.index + 1, "product_id": x.product_id,
-        "name": x.name, "quantity": x.quantity, "weighed": int(x.weighed),
-        "list_price": x.list_price, "unit_price": x.unit_price, "list_amount": x.list_amount,
-        "override_amount": x.override_amount, "line_discount": x.line_discount,
-        "order_discount": x.order_discount, "rounding": x.rounding, "net": x.net,
     }  # fmt: skip
 
 

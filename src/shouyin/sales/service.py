@@ -23,7 +23,7 @@ from shouyin.sales import orders as order_views
 from shouyin.sales import statements
 from shouyin.sales.models import Order
 from shouyin.sales.numbering import order_number
-from shouyin.sales.pricing import Cart, CartLine, Discount, PricedCart, price_cart
+from shouyin.sales.pricing import Cart, CartLine, Discount, PricedCart, PricedLine, price_cart
 from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
 from shouyin.sales.tender import Settlement, Tender, settle
 from shouyin.shared.clock import business_date, utcnow
@@ -190,15 +190,19 @@ def _insert_order(
     return int(order_id)
 
 
+def line_row(order_id: int, x: PricedLine) -> dict[str, object]:
+    """An order line as stored: every pricing step of the line, so a refund can undo it."""
+    return {
+        "order_id": order_id, "line_no": x.index + 1, "product_id": x.product_id,
+        "name": x.name, "quantity": x.quantity, "weighed": int(x.weighed),
+        "list_price": x.list_price, "unit_price": x.unit_price, "list_amount": x.list_amount,
+        "override_amount": x.override_amount, "line_discount": x.line_discount,
+        "order_discount": x.order_discount, "rounding": x.rounding, "net": x.net,
+    }  # fmt: skip
+
+
 def _insert_lines(conn: Connection, order_id: int, priced: PricedCart) -> list[int]:
-    rows = [
-        {"order_id": order_id, "line_no": x.index + 1, "product_id": x.product_id,
-         "name": x.name, "quantity": x.quantity, "weighed": int(x.weighed),
-         "list_price": x.list_price, "unit_price": x.unit_price, "list_amount": x.list_amount,
-         "override_amount": x.override_amount, "line_discount": x.line_discount,
-         "order_discount": x.order_discount, "rounding": x.rounding, "net": x.net}
-        for x in priced.lines
-    ]  # fmt: skip
+    rows = [line_row(order_id, x) for x in priced.lines]
     ids = {line_no: line_id for line_id, line_no in conn.execute(statements.INSERT_LINES, rows)}
     return [ids[x.index + 1] for x in priced.lines]
 
