@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from shouyin.customers.importer import (
+from shouyin.customers.import_rows import (
     map_columns,
     parse_birthday,
     parse_gender,

@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from shouyin.customers.importer import MemberImportReport
+    from shouyin.customers.import_rows import MemberImportReport
 
 
 def register(app: typer.Typer) -> None:
