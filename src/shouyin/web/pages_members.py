@@ -1,5 +1,5 @@
-"""Back office: members (list, search, bulk tags, profile with purchase history, edit,
-duplicates and merging, export links, erasure).
+"""Back office: members (list, search, bulk tags, profile with purchase history, edit);
+import, duplicates, merging and erasure live in pages_members_import and pages_members_merge.
 
 ``router`` also carries the purchase-history REST router, so the app lists one module.
 Full mobile, birthday, age, address and email are shown, and editable, only with
@@ -16,25 +16,31 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shouyin.analytics.member_history import member_history
 from shouyin.auth.dependencies import require
 from shouyin.auth.models import User
 from shouyin.auth.principal import Principal
-from shouyin.customers import duplicates, history_router, privacy, rules
+from shouyin.customers import history_router
 from shouyin.customers import service as members
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.keys import cipher_for
-from shouyin.customers.models import Consent, Member
+from shouyin.customers.models import Consent
 from shouyin.customers.schemas import MemberUpdate
 from shouyin.db import ReadDb, WriteDb
-from shouyin.errors import DomainError, NotFound, ValidationFailed
-from shouyin.sales.models import Order
+from shouyin.errors import DomainError, ValidationFailed
 from shouyin.stores import service as stores
 from shouyin.stores.models import Store
-from shouyin.web.office_common import PAGE_SIZE, STATUS_LABELS, _, error_of, page_count, parse_id
+from shouyin.web.office_common import (
+    PAGE_SIZE,
+    STATUS_LABELS,
+    _,
+    error_of,
+    page_count,
+    parse_id,
+)
 from shouyin.web.office_common import validated as validated_form
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
@@ -72,7 +78,7 @@ MEMBER_MESSAGES = {
 }
 
 
-def _cipher(request: Request) -> FieldCipher:
+def member_cipher(request: Request) -> FieldCipher:
     return cipher_for(request.app.state.settings)
 
 
@@ -122,7 +128,7 @@ def _list_page(
     request: Request, db: Session, principal: Principal, filters: ListFilters, page: int, *,
     error: dict[str, Any] | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
-    cipher = _cipher(request)
+    cipher = member_cipher(request)
     rows, total = members.list_members(
         db, store_id=filters.store_id, tag=filters.tag or None, q=filters.q or None,
         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, cipher=cipher,
@@ -137,6 +143,7 @@ def _list_page(
         "changed": request.query_params.get("changed"), "error": error,
         "erased": request.query_params.get("erased") == "1",
         "can_merge": principal.can("members.merge"),
+        "can_import": principal.can("members.write") and principal.can("members.merge"),
         "export_links": _export_links(filters) if principal.can("members.export") else None,
     }  # fmt: skip
     return render(request, "members/list.html", context, status_code=status)
@@ -198,92 +205,7 @@ def bulk_tags_submit(
     return RedirectResponse(f"/office/members?{filters.query()}&changed={count}", status_code=303)
 
 
-# --- likely duplicates and merging ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DuplicateRow:
-    id: int
-    name: str
-    mobile_masked: str | None
-    card_no: str
-    created_at: datetime
-    orders: int
-
-
-@dataclass(frozen=True)
-class DuplicateView:
-    reason: str
-    members: list[DuplicateRow]
-
-
-def duplicate_views(session: Session, cipher: FieldCipher) -> list[DuplicateView]:
-    """The duplicates report with what a manager needs to pick the survivor."""
-    groups = duplicates.find_duplicates(session, cipher=cipher)
-    ids = {member_id for group in groups for member_id in group.member_ids}
-    if not ids:
-        return []
-    found = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))}
-    counts: dict[int, int] = {
-        member_id: count
-        for member_id, count in session.execute(
-            select(Order.member_id, func.count())
-            .where(Order.member_id.in_(ids))
-            .group_by(Order.member_id)
-        )
-        if member_id is not None
-    }
-    views: list[DuplicateView] = []
-    for group in groups:
-        rows = []
-        for member_id in group.member_ids:
-            member = found.get(member_id)
-            if member is None:
-                continue
-            s = members.summary(member, cipher)
-            orders = counts.get(member_id, 0)
-            row = DuplicateRow(s.id, s.name, s.mobile_masked, s.card_no, member.created_at, orders)
-            rows.append(row)
-        if len(rows) > 1:
-            views.append(DuplicateView(group.reason, rows))
-    return views
-
-
-def _duplicates_page(
-    request: Request, db: Session, *, error: dict[str, Any] | None = None, status: int = 200
-) -> Response:
-    context = {
-        "groups": duplicate_views(db, _cipher(request)), "reason_labels": REASON_LABELS,
-        "error": error,
-    }  # fmt: skip
-    return render(request, "members/duplicates.html", context, status_code=status)
-
-
-@pages.get("/office/members/duplicates")
-def duplicates_page(request: Request, principal: MemberMerger, db: ReadDb) -> Response:
-    return _duplicates_page(request, db)
-
-
-@pages.post("/office/members/duplicates/merge")
-def duplicates_merge_submit(
-    request: Request,
-    principal: MemberMerger,
-    db: WriteDb,
-    survivor_id: Annotated[str, Form(max_length=12)] = "",
-    duplicate_id: Annotated[str, Form(max_length=12)] = "",
-) -> Response:
-    survivor, duplicate = parse_id(survivor_id), parse_id(duplicate_id)
-    try:
-        if survivor is None or duplicate is None:
-            raise NotFound("No such member.", code="member.not_found")
-        duplicates.merge(db, survivor_id=survivor, duplicate_id=duplicate, actor=principal)
-    except DomainError as exc:
-        db.rollback()
-        return _duplicates_page(request, db, error=error_of(request, exc), status=exc.status)
-    return RedirectResponse(f"/office/members/{survivor}?merged=1", status_code=303)
-
-
-# --- the profile and its edit form ----------------------------------------------------------
+# --- import from another system (before /{member_id}, which would take "import" for an id) --
 
 
 def _form_of(profile: Any) -> dict[str, Any]:
@@ -296,7 +218,7 @@ def _form_of(profile: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _member_page(
+def render_member_page(
     request: Request, db: Session, principal: Principal, member_id: int, *,
     form: dict[str, Any] | None = None, error: dict[str, Any] | None = None, status: int = 200,
     saved: bool = False, merged: bool = False, merge_query: str = "",
@@ -304,7 +226,7 @@ def _member_page(
     member = members.get_member(db, member_id=member_id)
     personal = principal.can(PERSONAL)
     tags = members.tags_of(db, [member.id]).get(member.id, [])
-    profile = members.public(member, tags, _cipher(request), personal=personal)
+    profile = members.public(member, tags, member_cipher(request), personal=personal)
     store = db.get(Store, member.store_id) if member.store_id else None
     context = {
         "member": profile, "store_name": store.name if store else None,
@@ -329,7 +251,9 @@ def member_page(
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
     merged: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
-    return _member_page(request, db, principal, member_id, saved=bool(saved), merged=bool(merged))
+    return render_member_page(
+        request, db, principal, member_id, saved=bool(saved), merged=bool(merged)
+    )
 
 
 class MemberForm:
@@ -384,81 +308,19 @@ def update_member_submit(
     try:
         data = validated_form(MemberUpdate, form.values(personal), MEMBER_MESSAGES)
         members.update(
-            db, member_id=member_id, data=data, actor=principal, cipher=_cipher(request),
+            db, member_id=member_id, data=data, actor=principal, cipher=member_cipher(request),
             notice_version=request.app.state.settings.privacy_notice_version,
         )  # fmt: skip
     except DomainError as exc:
         db.rollback()
         typed, error = form.typed(), error_of(request, exc)
-        return _member_page(
+        return render_member_page(
             request, db, principal, member_id, form=typed, error=error, status=exc.status
         )
     return RedirectResponse(f"/office/members/{member_id}?saved=1", status_code=303)
 
 
 # --- merging another member into this one, erasure -----------------------------------------
-
-
-def _other_member(db: Session, cipher: FieldCipher, text: str) -> int:
-    """The one member a card number or full mobile stands for; never a name or last 4 digits,
-    which could pick the wrong person."""
-    if rules.lookup_kind(text) not in ("card", "mobile"):
-        raise ValidationFailed(
-            "Enter the card number or mobile of the member to merge.", code="member.merge_query"
-        )
-    found = members.lookup(db, query=text, cipher=cipher, limit=2)
-    if not found:
-        raise NotFound("No member has this card number or mobile.", code="member.not_found")
-    if len(found) > 1:
-        raise ValidationFailed(
-            "Several members match: enter the full mobile or the card number.",
-            code="member.merge_ambiguous",
-        )
-    return found[0].id
-
-
-@pages.post("/office/members/{member_id}/merge")
-def merge_into_submit(
-    request: Request,
-    principal: MemberMerger,
-    db: WriteDb,
-    member_id: MemberId,
-    other: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    members.get_member(db, member_id=member_id)
-    text = other.strip()
-    try:
-        duplicate_id = _other_member(db, _cipher(request), text)
-        duplicates.merge(db, survivor_id=member_id, duplicate_id=duplicate_id, actor=principal)
-    except DomainError as exc:
-        db.rollback()
-        return _member_page(
-            request, db, principal, member_id, error=error_of(request, exc), status=exc.status,
-            merge_query=text,
-        )  # fmt: skip
-    return RedirectResponse(f"/office/members/{member_id}?merged=1", status_code=303)
-
-
-@pages.post("/office/members/{member_id}/erase")
-def erase_submit(
-    request: Request,
-    principal: MemberEraser,
-    db: WriteDb,
-    member_id: MemberId,
-    confirm: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    members.get_member(db, member_id=member_id)
-    try:
-        if not confirm:
-            raise ValidationFailed(
-                "Tick the box to confirm the erasure.", code="member.erase_unconfirmed"
-            )
-        privacy.erase(db, member_id=member_id, actor=principal, cipher=_cipher(request))
-    except DomainError as exc:
-        db.rollback()
-        error = error_of(request, exc)
-        return _member_page(request, db, principal, member_id, error=error, status=exc.status)
-    return RedirectResponse("/office/members?erased=1", status_code=303)
 
 
 router = APIRouter()

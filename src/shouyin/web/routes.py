@@ -19,6 +19,9 @@ ROUTER_MODULES = (
     "shouyin.catalog.router",
     "shouyin.web.pages_catalog",
     "shouyin.web.pages_office",
+    # Before pages_members: their fixed paths must win over /office/members/{member_id}.
+    "shouyin.web.pages_members_import",
+    "shouyin.web.pages_members_merge",
     "shouyin.web.pages_members",
 )
 
