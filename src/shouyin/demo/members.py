@@ -131,16 +131,24 @@ def create_members(
     consents: list[Row] = []
     by_store: dict[int, list[int]] = {store_id: [] for store_id in store_ids}
     start = datetime(before.year, before.month, before.day, 2, tzinfo=UTC) - timedelta(days=730)
+    twins: dict[int, tuple[str, str, date | None]] = {}
     for member_id in range(first_id, first_id + count):
         mobile = _new_mobile(rng, mobiles)
         name, gender = random_name(rng)
+        birthday = _birthday(rng, before)
+        # Every 500th member registered twice (a new phone, say), so the duplicates report
+        # has something to show in the demo.
+        if (member_id - first_id) % 500 == 499 and twins:
+            name, gender, birthday = twins.popitem()[1]
+        elif (member_id - first_id) % 500 == 0 and birthday is not None:
+            twins[member_id] = (name, gender, birthday)
         store_id = rng.choice(store_ids) if store_ids else None
         joined = start + timedelta(seconds=rng.randrange(730 * 86400))
         opt_in = rng.random() < 0.35
         members.append(
             sealer.row(
                 name=name, mobile=mobile, card=card_number(member_id * 7919 + rng.randrange(7919)),
-                created_at=joined, birthday=_birthday(rng, before),
+                created_at=joined, birthday=birthday,
                 email=f"m{member_id}@example.com" if rng.random() < 0.1 else None,
                 id=member_id, gender=gender if rng.random() < 0.9 else "u",
                 source=rng.choice(SOURCES), store_id=store_id, marketing_opt_in=opt_in,
