@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from shouyin.audit.models import AuditEntry
 from shouyin.cli import app
 from shouyin.config import get_settings
+from shouyin.customers.crypto import FieldCipher, KeyRing
 from shouyin.db import Database
 from shouyin.demo import loader
 from shouyin.inventory.models import StockLevel
@@ -31,7 +33,14 @@ def _url(db: Database) -> str:
 
 def _load_demo(db: Database) -> None:
     with db.write() as session:
-        loader.load_demo(session, days=1, seed=3, last_day=date(2026, 3, 14))
+        # Its own key ring: tests never touch the var/ key file of the checkout.
+        loader.load_demo(
+            session,
+            days=1,
+            seed=3,
+            last_day=date(2026, 3, 14),
+            cipher=FieldCipher(KeyRing.generate()),
+        )
 
 
 def _counts(db: Database) -> dict[str, int]:
@@ -98,6 +107,7 @@ def test_restore_rejects_a_file_that_is_not_shouyin(
 
 def _check_ledgers(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
     monkeypatch.setenv("SHOUYIN_DATABASE_URL", url)
+    monkeypatch.setenv("SHOUYIN_VAR_DIR", str(Path(tempfile.mkdtemp(prefix="shouyin-var-"))))
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["check", "ledgers"])
