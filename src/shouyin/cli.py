@@ -194,5 +194,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shouyin.customers.export_command",
     "shouyin.bench.command",
     "shouyin.customers.command",
+    "shouyin.loyalty.command",
 )
 _register_more()

@@ -140,7 +140,9 @@ def test_steps_in_price_order() -> None:
         Step("rounding", -5),
         Step("total", 2540),
     )
-    assert [kind for kind, _ in STEPS] == [s.kind for s in priced.steps[1:-1]]
+    used = {s.kind for s in priced.steps}
+    kinds = [kind for kind, _ in STEPS]
+    assert [s.kind for s in priced.steps[1:-1]] == [k for k in kinds if k in used]
 
 
 def test_everything_free_is_allowed() -> None:

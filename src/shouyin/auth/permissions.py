@@ -38,6 +38,12 @@ PERMISSIONS: dict[str, str] = {
     "members.export": "Export member lists",
     "members.erase": "Erase a member's personal data on request",
     "members.merge": "Merge duplicate members",
+    "loyalty.read": "See members' tiers, points, stored value and coupons",
+    "loyalty.configure": "Set up tiers, promotions, coupon templates, recharge rules and gifts",
+    "points.adjust": "Adjust a member's points by hand",
+    "coupons.issue": "Issue and void coupons",
+    "stored_value.recharge": "Recharge a member's stored value",
+    "stored_value.refund": "Refund unused stored value",
 }
 
 _ALL = frozenset(PERMISSIONS)
@@ -53,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "stores.read",
             "members.read",
             "members.write",
+            "loyalty.read",
+            "stored_value.recharge",
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -73,6 +81,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "members.write",
             "members.personal",
             "members.merge",
+            "loyalty.read",
+            "points.adjust",
+            "coupons.issue",
+            "stored_value.recharge",
+            "stored_value.refund",
         }
     ),
     Role.HQ_MARKETER: frozenset(
@@ -83,6 +96,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "reports.read",
             "members.read",
             "members.export",
+            "loyalty.read",
+            "loyalty.configure",
+            "coupons.issue",
         }
     ),
     Role.HQ_ADMIN: _ALL,

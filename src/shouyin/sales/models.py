@@ -49,6 +49,12 @@ class OrderLine(Base):
     override_amount: Mapped[int] = mapped_column(Integer, default=0)
     line_discount: Mapped[int] = mapped_column(Integer, default=0)
     order_discount: Mapped[int] = mapped_column(Integer, default=0)
+    # Loyalty reductions per line, so a partial return gives back exactly what the line used.
+    item_promotion: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tier_discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    order_promotion: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    coupon: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rounding: Mapped[int] = mapped_column(Integer, default=0)
     net: Mapped[int] = mapped_column(Integer)
 

@@ -1,11 +1,14 @@
 """PURE pricing: cart in, priced cart out.
 
-Price order (DOMAIN.md, Checkout): list price -> price override -> line discount ->
-order discount -> rounding (抹零). Item promotions, member tier discounts, order promotions,
-coupons and points will slot in between; each is one entry in :data:`STEPS`.
+Price order (DOMAIN.md, Checkout): list price -> price override -> line discount -> item
+promotion -> member tier discount -> order promotion (满减) -> order discount -> coupons ->
+points -> rounding (抹零). The cashier's own changes (override, line discount) come first
+because they set the price the offers work on; the manual order discount sits with the
+other order-level reductions. Each step is one entry in :data:`STEPS`.
 
-A step is a function ``(cart, lines) -> per-line reductions``: it sees every line's current
-net and returns how many fen it takes off each line (negative when it raises a price).
+A step is a function ``(cart, lines) -> [Applied]``: it sees every line's current net and
+returns, per offer it applied, how many fen it takes off each line (negative when it raises
+a price).
 The pipeline records every reduction on its line under the step's kind, so each fen of the
 total can be explained per line, and sum(line.net) == total always holds: partial refunds
 later reverse exactly what each line paid.
@@ -18,6 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from shouyin.errors import ValidationFailed
+from shouyin.sales import offers as offer_steps
+from shouyin.sales.offers import NO_OFFERS, Applied, Offers
 from shouyin.shared.money import allocate, percent_of, round_div
 
 Rounding = Literal["none", "jiao", "yuan"]
@@ -42,6 +47,8 @@ class CartLine:
     weighed: bool = False
     price_override: int | None = None  # replaces unit_price; same unit as unit_price
     discount: Discount | None = None
+    category_id: int | None = None
+    member_discount: bool = True  # whether tier discounts apply to this product
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Cart:
     lines: tuple[CartLine, ...]
     order_discount: Discount | None = None
     rounding: Rounding = "none"
+    offers: Offers = NO_OFFERS
 
 
 @dataclass(frozen=True)
@@ -66,14 +74,25 @@ class PricedLine:
     order_discount: int
     rounding: int
     net: int
+    item_promotion: int = 0
+    tier_discount: int = 0
+    order_promotion: int = 0
+    coupon: int = 0
+    points: int = 0
 
 
 @dataclass(frozen=True)
 class Step:
-    """One row of the price explanation; ``kind`` is "subtotal", "total" or a step's kind."""
+    """One row of the price explanation; ``kind`` is "subtotal", "total" or a step's kind.
+
+    ``label`` names the offer (a promotion's or coupon's name) and ``ref`` identifies it
+    ("promotion:3", "coupon:AB12", "points:500", "tier").
+    """
 
     kind: str
     amount: int  # signed fen: reductions negative
+    label: str = ""
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,22 @@ class PricedCart:
     subtotal: int
     discount_total: int  # subtotal - total: every reduction including rounding
     total: int
+
+    @property
+    def points_used(self) -> int:
+        return sum(int(_ref_value(s)) for s in self.steps if _ref_kind(s) == "points")
+
+    @property
+    def coupon_codes(self) -> tuple[str, ...]:
+        return tuple(_ref_value(s) for s in self.steps if _ref_kind(s) == "coupon")
+
+
+def _ref_kind(step: Step) -> str | None:
+    return step.ref.split(":", 1)[0] if step.ref else None
+
+
+def _ref_value(step: Step) -> str:
+    return (step.ref or "").split(":", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -102,7 +137,7 @@ class WorkLine:
         return sum(amount for step, amount in self.reductions if step == kind)
 
 
-PricingStep = Callable[[Cart, tuple[WorkLine, ...]], list[int]]
+PricingStep = Callable[[Cart, tuple[WorkLine, ...]], list[Applied]]
 
 
 def price_cart(cart: Cart) -> PricedCart:
@@ -115,13 +150,13 @@ def price_cart(cart: Cart) -> PricedCart:
     subtotal = sum(line.list_amount for line in lines)
     steps = [Step("subtotal", subtotal)]
     for kind, step in STEPS:
-        reductions = step(cart, lines)
-        lines = tuple(
-            replace(line, reductions=(*line.reductions, (kind, cut)))
-            for line, cut in zip(lines, reductions, strict=True)
-        )
-        if any(reductions):  # an override up and one down may cancel; still worth a row
-            steps.append(Step(kind, -sum(reductions)))
+        for applied in step(cart, lines):
+            lines = tuple(
+                replace(line, reductions=(*line.reductions, (kind, cut)))
+                for line, cut in zip(lines, applied.cuts, strict=True)
+            )
+            if any(applied.cuts):  # an override up and one down may cancel; still worth a row
+                steps.append(Step(kind, -sum(applied.cuts), applied.label, applied.ref))
     total = sum(line.net for line in lines)
     steps.append(Step("total", total))
     return PricedCart(
@@ -160,22 +195,33 @@ def _priced_line(line: WorkLine) -> PricedLine:
         order_discount=line.reduction("order_discount"),
         rounding=line.reduction("rounding"),
         net=line.net,
+        item_promotion=line.reduction("item_promotion"),
+        tier_discount=line.reduction("tier_discount"),
+        order_promotion=line.reduction("order_promotion"),
+        coupon=line.reduction("coupon"),
+        points=line.reduction("points"),
     )
 
 
 # --- steps ------------------------------------------------------------------------------
 
 
-def _apply_overrides(cart: Cart, lines: tuple[WorkLine, ...]) -> list[int]:
-    return [
-        line.net - _amount(_effective_price(line.source), line.source)
-        if line.source.price_override is not None
-        else 0
-        for line in lines
-    ]
+def _one(cuts: list[int]) -> list[Applied]:
+    return [Applied(cuts)]
 
 
-def _apply_line_discounts(cart: Cart, lines: tuple[WorkLine, ...]) -> list[int]:
+def _apply_overrides(cart: Cart, lines: tuple[WorkLine, ...]) -> list[Applied]:
+    return _one(
+        [
+            line.net - _amount(_effective_price(line.source), line.source)
+            if line.source.price_override is not None
+            else 0
+            for line in lines
+        ]
+    )
+
+
+def _apply_line_discounts(cart: Cart, lines: tuple[WorkLine, ...]) -> list[Applied]:
     cuts = []
     for line in lines:
         discount = line.source.discount
@@ -188,13 +234,13 @@ def _apply_line_discounts(cart: Cart, lines: tuple[WorkLine, ...]) -> list[int]:
                 amount=line.net,
             )
         cuts.append(cut)
-    return cuts
+    return _one(cuts)
 
 
-def _apply_order_discount(cart: Cart, lines: tuple[WorkLine, ...]) -> list[int]:
+def _apply_order_discount(cart: Cart, lines: tuple[WorkLine, ...]) -> list[Applied]:
     remaining = sum(line.net for line in lines)
     if cart.order_discount is None:
-        return [0] * len(lines)
+        return []
     cut = _discount_amount(cart.order_discount, remaining)
     if cut > remaining:
         raise _discount_error(
@@ -203,20 +249,25 @@ def _apply_order_discount(cart: Cart, lines: tuple[WorkLine, ...]) -> list[int]:
             amount=remaining,
         )
     # Shares never exceed a line's net because cut <= remaining (largest remainder).
-    return allocate(cut, [line.net for line in lines])
+    return _one(allocate(cut, [line.net for line in lines]))
 
 
-def _apply_rounding(cart: Cart, lines: tuple[WorkLine, ...]) -> list[int]:
+def _apply_rounding(cart: Cart, lines: tuple[WorkLine, ...]) -> list[Applied]:
     """抹零: the customer never pays the odd fen (or jiao); the shop gives them away."""
     remaining = sum(line.net for line in lines)
     cut = remaining % _ROUNDING_UNITS[cart.rounding]
-    return allocate(cut, [line.net for line in lines])
+    return _one(allocate(cut, [line.net for line in lines]))
 
 
 STEPS: tuple[tuple[str, PricingStep], ...] = (
     ("price_override", _apply_overrides),
     ("line_discount", _apply_line_discounts),
+    ("item_promotion", offer_steps.apply_item_promotions),
+    ("tier_discount", offer_steps.apply_tier_discount),
+    ("order_promotion", offer_steps.apply_order_promotion),
     ("order_discount", _apply_order_discount),
+    ("coupon", offer_steps.apply_coupons),
+    ("points", offer_steps.apply_points),
     ("rounding", _apply_rounding),
 )
 """The pricing pipeline, in price order. Add a step by adding an entry here."""

@@ -23,6 +23,15 @@ ROUTER_MODULES = (
     "shouyin.web.pages_members_import",
     "shouyin.web.pages_members_merge",
     "shouyin.web.pages_members",
+    "shouyin.loyalty.router",
+    "shouyin.loyalty.coupons_router",
+    "shouyin.loyalty.stored_value_router",
+    "shouyin.loyalty.admin_router",
+    "shouyin.loyalty.points_router",
+    "shouyin.web.pages_coupons",
+    "shouyin.web.pages_stored_value",
+    "shouyin.web.pages_loyalty_admin",
+    "shouyin.web.pages_points",
 )
 
 

@@ -1,0 +1,7 @@
+"""Loyalty commands (placeholder)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None
