@@ -126,7 +126,7 @@ def test_store_rounding_to_jiao_is_recorded_as_a_step(harness: AppHarness) -> No
     )
     order = client.post("/api/v1/orders", json=body).json()
     assert order["total"] == 680  # 6.81 -> 6.80
-    assert {"kind": "rounding", "amount": -1} in order["steps"]
+    assert {"kind": "rounding", "amount": -1, "label": "", "ref": None} in order["steps"]
 
 
 @pytest.mark.parametrize(

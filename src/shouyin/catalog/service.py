@@ -46,13 +46,14 @@ class SaleProduct:
     member_discount: bool
     active: bool
     unit: str
+    category_id: int | None
 
 
 # Built once: checkout calls this for every order, and building a statement costs more
 # than running it.
 _SALE_PRODUCTS = select(
     Product.id, Product.name, Product.price, Product.weighed, Product.member_discount,
-    Product.active, Product.unit,
+    Product.active, Product.unit, Product.category_id,
 ).where(Product.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
 
 

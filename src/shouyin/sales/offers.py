@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from shouyin.errors import ValidationFailed
-from shouyin.shared.money import allocate, percent_of, round_div
+from shouyin.shared.money import allocate, format_fen, percent_of, round_div
 
 if TYPE_CHECKING:
     from shouyin.sales.pricing import Cart, CartLine, WorkLine
@@ -293,8 +293,9 @@ def coupon_cuts(coupon: CouponOffer, lines: Sequence[WorkLine]) -> list[int]:
         )  # fmt: skip
     if eligible < coupon.min_spend:
         raise _coupon_error(
-            "Coupon {code} needs a spend of at least {min_spend} fen on eligible items.",
-            "coupon.below_minimum", coupon.code, min_spend=coupon.min_spend, eligible=eligible,
+            "Coupon {code} needs a spend of at least {min_spend} on eligible items.",
+            "coupon.below_minimum", coupon.code, min_spend=format_fen(coupon.min_spend),
+            min_spend_fen=coupon.min_spend, eligible_fen=eligible,
         )  # fmt: skip
     if coupon.kind == "percent":
         cut = percent_of(eligible, coupon.value)

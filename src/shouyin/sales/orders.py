@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 from shouyin.auth.models import User
 from shouyin.auth.principal import Principal
 from shouyin.errors import NotFound
+from shouyin.loyalty import catalogue as loyalty_catalogue
+from shouyin.loyalty.checkout import SaleLoyalty, sale_summary
 from shouyin.sales.models import Order, OrderLine, Payment
 from shouyin.sales.pricing import PricedCart
 from shouyin.sales.receipt import ReceiptData, ReceiptLabels, ReceiptLine
 from shouyin.sales.schemas import (
     OrderCreate,
     OrderLinePublic,
+    OrderLoyaltyPublic,
     OrderPublic,
     PaymentPublic,
     PricedLinePublic,
@@ -25,22 +28,29 @@ from shouyin.sales.schemas import (
 from shouyin.sales.tender import Settlement
 from shouyin.shared import i18n
 from shouyin.shared.clock import to_local
+from shouyin.shared.money import format_fen
 from shouyin.stores.models import Register, Store
 
 STEP_LABELS = {
     "subtotal": "Subtotal",
     "price_override": "Price changes",
     "line_discount": "Item discounts",
+    "item_promotion": "Promotion",
+    "tier_discount": "Member discount",
+    "order_promotion": "Order promotion",
     "order_discount": "Order discount",
+    "coupon": "Coupon",
+    "points": "Points",
     "rounding": "Rounding",
     "total": "Total",
 }
-METHOD_LABELS = {"cash": "Cash", "card": "Bank card"}
+METHOD_LABELS = {"cash": "Cash", "card": "Bank card", "stored_value": "Stored value"}
 
 
 def from_priced(
     *, order_id: int, line_ids: list[int], data: OrderCreate, actor: Principal, number: str,
     day: date, now: datetime, priced: PricedCart, settlement: Settlement,
+    loyalty: SaleLoyalty | None,
 ) -> OrderPublic:  # fmt: skip
     """The response of a fresh checkout, built from memory without reading the rows back."""
     return OrderPublic(
@@ -51,13 +61,25 @@ def from_priced(
         discount_total=priced.discount_total, total=priced.total, paid=settlement.paid,
         change=settlement.change,
         item_count=sum(1 if x.weighed else x.quantity for x in priced.lines),
-        steps=[StepPublic(kind=s.kind, amount=s.amount) for s in priced.steps],
+        steps=[StepPublic(kind=s.kind, amount=s.amount, label=s.label, ref=s.ref) for s in priced.steps],
         lines=[
             OrderLinePublic(id=line_id, **PricedLinePublic.model_validate(line, from_attributes=True).model_dump())
             for line_id, line in zip(line_ids, priced.lines, strict=True)
         ],
         payments=[PaymentPublic.model_validate(t, from_attributes=True) for t in settlement.tenders],
+        coupon_codes=list(priced.coupon_codes), loyalty=_loyalty_public(loyalty),
     )  # fmt: skip
+
+
+def _loyalty_public(loyalty: SaleLoyalty | None) -> OrderLoyaltyPublic | None:
+    if loyalty is None:
+        return None
+    return OrderLoyaltyPublic.model_validate(loyalty, from_attributes=True)
+
+
+def _refs(steps: list[StepPublic], kind: str) -> list[str]:
+    prefix = kind + ":"
+    return [s.ref[len(prefix) :] for s in steps if s.ref and s.ref.startswith(prefix)]
 
 
 def _order_row(session: Session, order_id: int, actor: Principal | None) -> tuple[Order, str]:
@@ -92,9 +114,19 @@ def load(session: Session, *, order_id: int, actor: Principal | None) -> OrderPu
             unit_price=x.unit_price, list_amount=x.list_amount,
             override_amount=x.override_amount, line_discount=x.line_discount,
             order_discount=x.order_discount, rounding=x.rounding, net=x.net,
+            item_promotion=x.item_promotion, tier_discount=x.tier_discount,
+            order_promotion=x.order_promotion, coupon=x.coupon, points=x.points,
         )
         for x in _lines(session, order_id)
     ]  # fmt: skip
+    steps = [StepPublic.model_validate(s) for s in order.steps]
+    loyalty = None
+    if order.member_id is not None:
+        redeemed = sum(int(x) for x in _refs(steps, "points"))
+        loyalty = sale_summary(
+            session, order_id=order.id, points_redeemed=redeemed,
+            catalogue=loyalty_catalogue.current(session),
+        )  # fmt: skip
     return OrderPublic(
         id=order.id, client_uuid=order.client_uuid, number=order.number,
         store_id=order.store_id, register_id=order.register_id, cashier_id=order.cashier_id,
@@ -102,8 +134,9 @@ def load(session: Session, *, order_id: int, actor: Principal | None) -> OrderPu
         created_at=order.created_at, status=order.status, subtotal=order.subtotal,
         discount_total=order.discount_total, total=order.total, paid=order.paid,
         change=order.change, item_count=order.item_count,
-        steps=[StepPublic.model_validate(s) for s in order.steps], lines=lines,
+        steps=steps, lines=lines,
         payments=[PaymentPublic.model_validate(p, from_attributes=True) for p in _payments(session, order_id)],
+        coupon_codes=_refs(steps, "coupon"), loyalty=_loyalty_public(loyalty),
     )  # fmt: skip
 
 
@@ -132,7 +165,7 @@ def receipt_data(
             for x in order.lines
         ),
         steps=tuple(
-            (tr(STEP_LABELS.get(s.kind, s.kind)), s.amount)
+            (_step_label(tr, s), s.amount)
             for s in order.steps if s.kind not in ("subtotal", "total")
         ),
         total=order.total,
@@ -141,7 +174,35 @@ def receipt_data(
             for p in order.payments
         ),
         change=order.change, footer=tr("Thank you for shopping with us!"), labels=_labels(tr),
+        member=_member_rows(tr, order.loyalty),
     )  # fmt: skip
+
+
+def _step_label(tr: Callable[[str], str], step: StepPublic) -> str:
+    """ "Coupon 满100减20", "Points 500": the kind, then which offer it was."""
+    label = tr(STEP_LABELS.get(step.kind, step.kind))
+    if step.kind == "points" and step.ref:
+        return f"{label} {step.ref.split(':', 1)[1]}"
+    return f"{label} {step.label}" if step.label else label
+
+
+def _member_rows(
+    tr: Callable[[str], str], loyalty: OrderLoyaltyPublic | None
+) -> tuple[tuple[str, str], ...]:
+    if loyalty is None:
+        return ()
+    rows = []
+    if loyalty.tier_name:
+        rows.append((tr("Member tier"), loyalty.tier_name))
+    if loyalty.upgraded_to:
+        rows.append((tr("Upgraded to"), loyalty.upgraded_to))
+    rows.append((tr("Points earned"), str(loyalty.points_earned)))
+    if loyalty.points_redeemed:
+        rows.append((tr("Points redeemed"), str(loyalty.points_redeemed)))
+    rows.append((tr("Points balance"), str(loyalty.points_balance)))
+    if loyalty.sv_principal_paid or loyalty.sv_bonus_paid or loyalty.sv_balance:
+        rows.append((tr("Stored value balance"), format_fen(loyalty.sv_balance)))
+    return tuple(rows)
 
 
 def _labels(tr: Callable[[str], str]) -> ReceiptLabels:

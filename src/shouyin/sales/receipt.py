@@ -69,6 +69,8 @@ class ReceiptData:
     change: int
     footer: str | None = None
     survey_url: str | None = None
+    # Member summary rows (label, value): points earned, balances after the sale.
+    member: tuple[tuple[str, str], ...] = ()
     labels: ReceiptLabels = field(default_factory=ReceiptLabels)
 
 
@@ -193,6 +195,13 @@ def _payments(data: ReceiptData, width: int) -> list[str]:
     return rows
 
 
+def _member(data: ReceiptData, width: int) -> list[str]:
+    rows = [_rule(width)] if data.member else []
+    for label, value in data.member:
+        rows += _two_cols(label, value, width)
+    return rows
+
+
 def _footer(data: ReceiptData, width: int) -> list[str]:
     return [_rule(width), *_center(data.footer, width)] if data.footer else []
 
@@ -209,7 +218,7 @@ def render_text(data: ReceiptData, width: int = 32) -> str:
     """The receipt as plain text, no line wider than ``width`` printer columns."""
     _check_width(width)
     rows = _center(data.store_name, width)
-    for section in (_header, _items, _steps, _total, _payments, _footer):
+    for section in (_header, _items, _steps, _total, _payments, _member, _footer):
         rows += section(data, width)
     if data.survey_url:
         rows += _wrap(data.survey_url, width)
@@ -236,7 +245,7 @@ def render_escpos(data: ReceiptData, paper_mm: Literal[58, 80] = 58) -> bytes:
     printer.set(bold=True, custom_size=True, width=1, height=2)
     _write(printer, _total(data, width))
     printer.set(bold=False, custom_size=True, width=1, height=1)
-    _write(printer, _payments(data, width) + _footer(data, width))
+    _write(printer, _payments(data, width) + _member(data, width) + _footer(data, width))
     _barcode(printer, data.order_number)
     if data.survey_url:
         printer.set(align="center")

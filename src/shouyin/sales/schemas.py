@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,11 +30,18 @@ class QuoteRequest(BaseModel):
     store_id: int = Field(ge=1, le=2**31 - 1, strict=True)
     lines: list[LineIn] = Field(max_length=500)
     order_discount: DiscountIn | None = None
+    member_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
+    # Coupon codes scanned or picked; the server checks each one and computes its value.
+    coupon_codes: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=list, max_length=5
+    )
+    # Points the member redeems; their value and the cap are the server's business.
+    points: int = Field(default=0, ge=0, le=MAX_FEN, strict=True)
 
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    method: Literal["cash", "card"]
+    method: Literal["cash", "card", "stored_value"]
     amount: int = Field(ge=-MAX_FEN, le=MAX_FEN, strict=True)
     reference: str | None = Field(default=None, max_length=64)
 
@@ -42,7 +49,6 @@ class PaymentIn(BaseModel):
 class OrderCreate(QuoteRequest):
     client_uuid: UUID
     register_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
-    member_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
     payments: list[PaymentIn] = Field(max_length=10)
 
 
@@ -60,11 +66,18 @@ class PricedLinePublic(BaseModel):
     order_discount: int
     rounding: int
     net: int
+    item_promotion: int = 0
+    tier_discount: int = 0
+    order_promotion: int = 0
+    coupon: int = 0
+    points: int = 0
 
 
 class StepPublic(BaseModel):
     kind: str
     amount: int
+    label: str = ""
+    ref: str | None = None
 
 
 class QuotePublic(BaseModel):
@@ -73,6 +86,20 @@ class QuotePublic(BaseModel):
     subtotal: int
     discount_total: int
     total: int
+
+
+class OrderLoyaltyPublic(BaseModel):
+    """What the sale did for the member: for the receipt and the till's last-sale panel."""
+
+    points_earned: int
+    points_redeemed: int
+    points_balance: int
+    sv_principal_paid: int
+    sv_bonus_paid: int
+    sv_balance: int
+    growth: int
+    tier_name: str | None
+    upgraded_to: str | None
 
 
 class OrderLinePublic(PricedLinePublic):
@@ -108,6 +135,8 @@ class OrderPublic(BaseModel):
     steps: list[StepPublic]
     lines: list[OrderLinePublic]
     payments: list[PaymentPublic]
+    coupon_codes: list[str] = []
+    loyalty: OrderLoyaltyPublic | None = None
 
 
 class VoidLineIn(BaseModel):

@@ -19,14 +19,25 @@ from shouyin.catalog import service as catalog
 from shouyin.customers import service as members
 from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
+from shouyin.loyalty import catalogue as loyalty_catalogue
+from shouyin.loyalty import checkout as loyalty
 from shouyin.sales import orders as order_views
 from shouyin.sales import statements
 from shouyin.sales.models import Order
 from shouyin.sales.numbering import order_number
-from shouyin.sales.pricing import Cart, CartLine, Discount, PricedCart, PricedLine, price_cart
+from shouyin.sales.offers import Offers
+from shouyin.sales.pricing import (
+    Cart,
+    CartLine,
+    Discount,
+    PricedCart,
+    PricedLine,
+    Step,
+    price_cart,
+)
 from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
 from shouyin.sales.tender import Settlement, Tender, settle
-from shouyin.shared.clock import business_date, utcnow
+from shouyin.shared.clock import business_date, to_local, utcnow
 
 
 class DuplicateSubmission(Exception):
@@ -64,7 +75,7 @@ def _check_rights(actor: Principal, data: QuoteRequest) -> None:
         actor.require("sales.price_override")
 
 
-def _build_cart(session: Session, data: QuoteRequest, rounding: str) -> Cart:
+def _build_cart(session: Session, data: QuoteRequest, rounding: str, sale_offers: Offers) -> Cart:
     products = catalog.products_for_sale(session, product_ids={x.product_id for x in data.lines})
     lines = []
     for index, line in enumerate(data.lines):
@@ -80,15 +91,31 @@ def _build_cart(session: Session, data: QuoteRequest, rounding: str) -> Cart:
                 product_id=product.id, name=product.name, unit_price=product.price,
                 quantity=line.quantity, weighed=product.weighed,
                 price_override=line.price_override, discount=_discount(line.discount),
+                category_id=product.category_id, member_discount=product.member_discount,
             )
         )  # fmt: skip
-    return Cart(tuple(lines), _discount(data.order_discount), rounding)  # type: ignore[arg-type]
+    return Cart(tuple(lines), _discount(data.order_discount), rounding, sale_offers)  # type: ignore[arg-type]
+
+
+def _prepare(
+    session: Session, data: QuoteRequest, store: StoreContext, now: datetime
+) -> tuple[loyalty_catalogue.Catalogue, loyalty.Prepared]:
+    """The offers this sale may use: the member's tier, running promotions, coupons, points."""
+    if data.member_id is not None:
+        members.ensure_active(session, member_id=data.member_id)
+    catalogue = loyalty_catalogue.current(session)
+    prepared = loyalty.prepare(
+        session, catalogue=catalogue, member_id=data.member_id, coupon_codes=data.coupon_codes,
+        points=data.points, store_id=store.id, now=now, local=to_local(now, store.timezone),
+    )  # fmt: skip
+    return catalogue, prepared
 
 
 def quote(session: Session, *, data: QuoteRequest, actor: Principal) -> PricedCart:
     _check_rights(actor, data)
     store = _store_context(session, store_id=data.store_id, register_id=None)
-    priced = price_cart(_build_cart(session, data, store.rounding))
+    _, prepared = _prepare(session, data, store, utcnow())
+    priced = price_cart(_build_cart(session, data, store.rounding, prepared.offers))
     _check_size(priced)
     return priced
 
@@ -139,14 +166,19 @@ def checkout(
     store = _store_context(session, store_id=data.store_id, register_id=data.register_id)
     if data.register_id is not None and not store.register_ok:
         raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
-    if data.member_id is not None:
-        members.ensure_active(session, member_id=data.member_id)
-    priced = price_cart(_build_cart(session, data, store.rounding))
+    now = utcnow()
+    catalogue, prepared = _prepare(session, data, store, now)
+    priced = price_cart(_build_cart(session, data, store.rounding, prepared.offers))
     _check_size(priced)
     settlement = settle(
         priced.total, [Tender(p.method, p.amount, p.reference) for p in data.payments]
     )
-    now = utcnow()
+    stored_value = sum(t.amount for t in settlement.tenders if t.method == "stored_value")
+    if stored_value and data.member_id is None:
+        raise ValidationFailed(
+            "Stored value can only pay with a member attached.",
+            code="stored_value.member_required",
+        )
     day = business_date(now, store.timezone, store.cutoff)
     conn = session.connection()
     seq = conn.execute(statements.upsert(conn, "next_seq"), {"store_id": store.id, "day": day})
@@ -162,10 +194,15 @@ def checkout(
         ref_id=order_id,
         movements=[inventory.Movement(x.product_id, -x.quantity) for x in priced.lines],
     )  # fmt: skip
+    sale_loyalty = loyalty.record(
+        conn, prepared=prepared, catalogue=catalogue, total=priced.total,
+        points_used=priced.points_used, stored_value=stored_value, order_id=order_id,
+        store_id=store.id, user_id=actor.user_id, now=now, day=day,
+    )  # fmt: skip
     _audit_discounts(session, actor, order_id, number, priced, discount_audit_percent)
     view = order_views.from_priced(
         order_id=order_id, line_ids=line_ids, data=data, actor=actor, number=number, day=day,
-        now=now, priced=priced, settlement=settlement,
+        now=now, priced=priced, settlement=settlement, loyalty=sale_loyalty,
     )  # fmt: skip
     return view, True
 
@@ -182,12 +219,21 @@ def _insert_order(
         "discount_total": priced.discount_total, "total": priced.total,
         "paid": settlement.paid, "change": settlement.change,
         "item_count": sum(1 if x.weighed else x.quantity for x in priced.lines),
-        "steps": [{"kind": s.kind, "amount": s.amount} for s in priced.steps],
+        "steps": [_step_row(s) for s in priced.steps],
     }  # fmt: skip
     order_id = conn.execute(statements.upsert(conn, "new_order"), values).scalar()
     if order_id is None:
         raise DuplicateSubmission(str(data.client_uuid))
     return int(order_id)
+
+
+def _step_row(step: Step) -> dict[str, object]:
+    row: dict[str, object] = {"kind": step.kind, "amount": step.amount}
+    if step.label:
+        row["label"] = step.label
+    if step.ref:
+        row["ref"] = step.ref
+    return row
 
 
 def line_row(order_id: int, x: PricedLine) -> dict[str, object]:
@@ -198,6 +244,8 @@ def line_row(order_id: int, x: PricedLine) -> dict[str, object]:
         "list_price": x.list_price, "unit_price": x.unit_price, "list_amount": x.list_amount,
         "override_amount": x.override_amount, "line_discount": x.line_discount,
         "order_discount": x.order_discount, "rounding": x.rounding, "net": x.net,
+        "item_promotion": x.item_promotion, "tier_discount": x.tier_discount,
+        "order_promotion": x.order_promotion, "coupon": x.coupon, "points": x.points,
     }  # fmt: skip
 
 

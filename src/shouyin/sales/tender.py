@@ -1,6 +1,6 @@
 """PURE settlement: how the payments handed over cover an order total.
 
-Non-cash tenders (card now; WeChat, Alipay, stored value later) are charged exactly what
+Non-cash tenders (card, stored value; WeChat and Alipay later) are charged exactly what
 they pay, so they can never give change and are applied first. Cash covers the rest and
 is the only tender that gives change. The applied amounts always sum to the total, so the
 books and a later refund to the original tender agree to the fen.
@@ -17,8 +17,8 @@ from typing import Literal
 
 from shouyin.errors import ValidationFailed
 
-TenderMethod = Literal["cash", "card"]
-_METHODS: frozenset[str] = frozenset({"cash", "card"})
+TenderMethod = Literal["cash", "card", "stored_value"]
+_METHODS: frozenset[str] = frozenset({"cash", "card", "stored_value"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def settle(total: int, tenders: Sequence[Tender]) -> Settlement:
     non_cash_sum = sum(tender.amount for tender in non_cash)
     if non_cash_sum > total:
         raise ValidationFailed(
-            "Card payments are more than the amount due; only cash can give change.",
+            "Card and stored-value payments are more than the amount due; only cash gives change.",
             code="payment.overpaid_noncash",
             details={"total": total, "non_cash": non_cash_sum},
         )
