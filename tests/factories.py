@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shouyin.auth import tokens
@@ -12,7 +15,10 @@ from shouyin.auth.models import User, UserSession
 from shouyin.auth.permissions import is_store_bound, permissions_for
 from shouyin.auth.principal import Principal
 from shouyin.catalog.models import Barcode, Category, Product
+from shouyin.customers.models import Member
 from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.loyalty import catalogue, ledger
+from shouyin.loyalty.models import Coupon, CouponTemplate, MemberAccount, Promotion, Tier
 from shouyin.shared.clock import utcnow
 from shouyin.stores.models import Register, Store
 from shouyin.stores.service import ensure_chain
@@ -119,3 +125,83 @@ def make_product(
         session.add(StockLevel(store_id=store_id, product_id=product.id, on_hand=quantity))
     session.flush()
     return product
+
+
+# --- members and loyalty -----------------------------------------------------------------
+
+
+def make_member(session: Session) -> Member:
+    """A bare member row: loyalty reads no personal field, so placeholders will do."""
+    n = next_id()
+    member = Member(
+        card_enc="x", card_idx=f"card{n}", name_enc="x", name_idx=f"name{n}",
+        initials_idx=f"ini{n}",
+    )  # fmt: skip
+    session.add(member)
+    session.flush()
+    return member
+
+
+def tier_id(session: Session, code: str) -> int:
+    found = session.scalar(select(Tier.id).where(Tier.code == code))
+    assert found is not None, code
+    return found
+
+
+def fund(
+    session: Session, member: Member, *, tier: str | None = None, points: int = 0,
+    sv_principal: int = 0, sv_bonus: int = 0, expires_on: date | None = None,
+) -> None:  # fmt: skip
+    """Give a member a tier and balances through the ledger, as real events would."""
+    conn = session.connection()
+    now = utcnow()
+    ledger.ensure_account(conn, member_id=member.id, at=now)
+    if points or sv_principal or sv_bonus:
+        change = ledger.Change(
+            kind="adjust", points=points, sv_principal=sv_principal, sv_bonus=sv_bonus,
+            reason="test",
+        )  # fmt: skip
+        ledger.post(conn, member_id=member.id, change=change, at=now)
+        ledger.add_lot(
+            conn, member_id=member.id, points=points, expires_on=expires_on, order_id=None, at=now
+        )
+    if tier is not None:
+        account = session.get(MemberAccount, member.id)
+        assert account is not None
+        session.refresh(account)
+        account.tier_id = tier_id(session, tier)
+    session.flush()
+    catalogue.invalidate(session)
+
+
+def make_coupon(
+    session: Session, *, member: Member | None, kind: str = "voucher", value: int = 1000,
+    min_spend: int = 0, stackable: bool = False, scope: str = "all",
+    scope_ids: list[int] | None = None, gift_product_id: int | None = None,
+    valid_days: int = 30,
+) -> Coupon:  # fmt: skip
+    n = next_id()
+    template = CouponTemplate(
+        name=f"券{n}", kind=kind, value=value, min_spend=min_spend, scope=scope,
+        scope_ids=scope_ids or [], gift_product_id=gift_product_id, valid_days=valid_days,
+        stackable=stackable,
+    )  # fmt: skip
+    session.add(template)
+    session.flush()
+    now = utcnow()
+    coupon = Coupon(
+        template_id=template.id, member_id=member.id if member else None, code=f"CPT{n:09d}",
+        valid_from=now - timedelta(minutes=1), valid_to=now + timedelta(days=valid_days),
+    )  # fmt: skip
+    session.add(coupon)
+    session.flush()
+    return coupon
+
+
+def make_promotion(session: Session, *, kind: str, params: dict[str, Any], **kw: Any) -> Promotion:
+    n = next_id()
+    promotion = Promotion(name=kw.pop("name", f"促销{n}"), kind=kind, params=params, **kw)
+    session.add(promotion)
+    session.flush()
+    catalogue.invalidate(session)
+    return promotion

@@ -117,7 +117,7 @@ def prepare(
         if offers.runs(p.window, store_id=store_id, now_utc=now, local=local,
                        tier_id=tier.id if tier else None, is_member=member is not None)
     ]  # fmt: skip
-    coupon_offers, coupon_ids = _coupons_for_sale(session, coupon_codes, member_id, now)
+    coupon_offers, coupon_ids = coupons_for_sale(session, coupon_codes, member_id, now)
     settings = catalogue.settings
     points_offer = None
     if member is not None and points:
@@ -133,9 +133,10 @@ def prepare(
     return Prepared(member, sale_offers, coupon_ids)
 
 
-def _coupons_for_sale(
+def coupons_for_sale(
     session: Session, codes: Sequence[str], member_id: int | None, now: datetime
 ) -> tuple[tuple[offers.CouponOffer, ...], tuple[int, ...]]:
+    """The coupons given for a sale, checked (unknown, used, expired, another's: refused)."""
     if not codes:
         return (), ()
     wanted = [code.strip().upper() for code in codes]

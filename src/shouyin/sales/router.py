@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
 from shouyin.db import Database, ReadDb, WriteDb, get_database, is_busy
-from shouyin.sales import orders, service
+from shouyin.sales import options, orders, service
 from shouyin.sales.receipt import PAPER_COLUMNS, render_escpos, render_text
 from shouyin.sales.schemas import OrderCreate, OrderPublic, QuotePublic, QuoteRequest, VoidIn
 from shouyin.web.params import IdPath
@@ -38,6 +38,16 @@ ERRORS: dict[int | str, dict[str, str]] = {
 @router.post("/quote", response_model=QuotePublic, responses=ERRORS)
 def quote(data: QuoteRequest, principal: Seller, db: ReadDb) -> object:
     return service.quote(db, data=data, actor=principal)
+
+
+@router.post("/options", response_model=options.MemberOptions, responses=ERRORS)
+def member_options(data: QuoteRequest, principal: Seller, db: ReadDb) -> object:
+    """What the attached member can use on this cart, and the combination that saves most.
+
+    Nothing is applied: the till shows the recommendation and the cashier decides.
+    """
+    principal.require("loyalty.read")
+    return options.options(db, data=data, actor=principal)
 
 
 @router.post(

@@ -111,11 +111,19 @@ def _prepare(
     return catalogue, prepared
 
 
-def quote(session: Session, *, data: QuoteRequest, actor: Principal) -> PricedCart:
+def sale_cart(
+    session: Session, *, data: QuoteRequest, actor: Principal, now: datetime
+) -> tuple[loyalty_catalogue.Catalogue, loyalty.Prepared, Cart]:
+    """The cart as pricing sees it, with every offer this sale may use (reads only)."""
     _check_rights(actor, data)
     store = _store_context(session, store_id=data.store_id, register_id=None)
-    _, prepared = _prepare(session, data, store, utcnow())
-    priced = price_cart(_build_cart(session, data, store.rounding, prepared.offers))
+    catalogue, prepared = _prepare(session, data, store, now)
+    return catalogue, prepared, _build_cart(session, data, store.rounding, prepared.offers)
+
+
+def quote(session: Session, *, data: QuoteRequest, actor: Principal) -> PricedCart:
+    _, _, cart = sale_cart(session, data=data, actor=actor, now=utcnow())
+    priced = price_cart(cart)
     _check_size(priced)
     return priced
 
