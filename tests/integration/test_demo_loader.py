@@ -169,3 +169,25 @@ def test_demo_members_buy_and_can_be_found(database: Database) -> None:
     assert len(names) > 100 and all(2 <= len(name) <= 3 for name in names)
     assert {m.gender for m in people} >= {"m", "f"}
     assert sum(m.birthday_enc is not None for m in people) > 100
+
+
+def test_demo_loyalty_follows_from_the_history(database: Database) -> None:
+    from shouyin.loyalty.models import Coupon, LedgerEntry, MemberAccount, Promotion
+
+    _load(database)
+    with database.read() as session:
+        spent = dict(
+            session.execute(
+                select(Order.member_id, func.sum(Order.total))
+                .where(Order.member_id.is_not(None))
+                .group_by(Order.member_id)
+            ).all()
+        )
+        growth = dict(session.execute(select(MemberAccount.member_id, MemberAccount.growth)).all())
+        # Every buying member's growth value is what they spent; nobody else has any.
+        assert {m: g for m, g in growth.items() if g} == spent
+        points = session.scalar(select(func.sum(LedgerEntry.points))) or 0
+        assert points == session.scalar(select(func.sum(MemberAccount.points)))
+        assert points > 0
+        assert session.scalar(select(func.count()).select_from(Coupon)) > 0
+        assert session.scalar(select(func.count()).select_from(Promotion)) == 3

@@ -25,6 +25,7 @@ from shouyin.auth.permissions import Role
 from shouyin.catalog.models import Barcode, Category, Product
 from shouyin.catalog.pinyin import pinyin_of
 from shouyin.customers.crypto import FieldCipher
+from shouyin.demo.loyalty import load_loyalty
 from shouyin.demo.members import DEFAULT_MEMBERS, create_members
 from shouyin.demo.people import CHAIN_NAME, STORES
 from shouyin.demo.sales_history import (
@@ -152,6 +153,8 @@ def load_demo(
     report("库存余额", days, days)
     _write_levels(session, stock)
     sync_order_sequence(session.connection())
+    report("会员权益", days, days)
+    load_loyalty(session, seed=seed, today=end, now=utcnow())
     summary = DemoSummary(
         stores=len(store_rows), products=len(products), users_created=created,
         users_kept=kept, orders=writer.orders_written, first_day=first, last_day=end,
