@@ -272,3 +272,14 @@ def test_no_row_is_ever_wider_than_the_paper(
     assert all(text_width(row) <= width for row in text.split("\n"))
     for line in lines:
         assert line.name.replace(" ", "") in text.replace("\n", "").replace(" ", "")
+
+
+def test_member_summary_is_printed_on_text_and_escpos() -> None:
+    member = (("会员等级", "金卡"), ("本次积分", "7"), ("积分余额", "807"), ("储值余额", "￥10.00"))
+    data = receipt(member=member)
+    text = render_text(data, width=32)
+    for label, value in member:
+        line = next(row for row in text.splitlines() if row.startswith(label))
+        assert line.endswith(value) and text_width(line) == 32
+    _commands, printed = parse(render_escpos(data))
+    assert "积分余额" in printed and "807" in printed and "￥10.00" in printed
