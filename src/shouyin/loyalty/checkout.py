@@ -61,6 +61,11 @@ _ACCOUNT = select(
     _accounts.c.tier_id, _accounts.c.points, _accounts.c.growth, _accounts.c.sv_principal,
     _accounts.c.sv_bonus,
 ).where(_accounts.c.member_id == bindparam("m"))  # fmt: skip
+_LOCKED_CARD = (
+    select(_accounts.c.sv_principal, _accounts.c.sv_bonus)
+    .where(_accounts.c.member_id == bindparam("m"))
+    .with_for_update()
+)
 _templates = table_of(CouponTemplate)
 _coupons = table_of(Coupon)
 _COUPONS = (
@@ -190,10 +195,7 @@ def record(
     if member is None:
         return None
     settings = catalogue.settings
-    principal, bonus = rules.split_stored_value(
-        stored_value, principal=member.sv_principal, bonus=member.sv_bonus,
-        order=settings.stored_value_spend,
-    )  # fmt: skip
+    principal, bonus = _split(conn, member, stored_value, settings.stored_value_spend)
     paid = total - bonus  # bonus money earns nothing; points already left the total
     multiplier = member.tier.points_multiplier if member.tier else 100
     earned = rules.points_earned(
@@ -218,6 +220,22 @@ def record(
         growth=paid, tier_name=tier.name if tier else None,
         upgraded_to=upgraded.name if upgraded else None,
     )  # fmt: skip
+
+
+def _split(
+    conn: Connection, member: MemberState, amount: int, order: rules.SpendOrder
+) -> tuple[int, int]:
+    """(principal, bonus) this payment spends, from the balances as they are now.
+
+    The balances read before pricing may be stale: another till may have spent the
+    principal since. The row is locked (PostgreSQL) and read again, so the split is made
+    from what is really there and the bonus can cover what the principal no longer does.
+    """
+    if amount == 0:
+        return 0, 0
+    row = conn.execute(_LOCKED_CARD, {"m": member.member_id}).first()
+    principal, bonus = (row[0], row[1]) if row else (0, 0)
+    return rules.split_stored_value(amount, principal=principal, bonus=bonus, order=order)
 
 
 def _redeem_coupons(conn: Connection, ids: tuple[int, ...], order_id: int, now: datetime) -> None:
