@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     member_key_file: Path | None = None
     privacy_notice_version: str = "2026-01"
     statement_counting: bool = True
+    # The nightly loyalty jobs (points expiry, tier review) in the server process; unset: on,
+    # except in test mode.
+    run_jobs: bool | None = None
     log_level: str = "info"
 
     @property

@@ -89,7 +89,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        from shouyin.loyalty import jobs
+
+        scheduler = jobs.start(database) if jobs.wanted(settings) else None
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                jobs.stop(scheduler)
         if db is None:
             database.dispose()
 

@@ -238,3 +238,41 @@ def test_the_till_is_shown_the_best_combination_without_it_being_applied(
     with harness.db.read() as session:  # nothing was applied
         assert session.get(Coupon, shop["coupon"].id).status == "issued"  # type: ignore[union-attr]
         assert session.get(MemberAccount, shop["gold"].id).points == 1000  # type: ignore[union-attr]
+
+
+@BOTH
+def test_welcome_and_upgrade_coupons_are_issued_by_their_rules(harness: AppHarness) -> None:
+    from shouyin.loyalty.models import CouponTemplate
+
+    def templates(session: Any) -> None:
+        for name, event in (("新人券", "registration"), ("升级礼券", "tier_upgrade")):
+            session.add(CouponTemplate(name=name, kind="voucher", value=500, valid_days=30,
+                                       per_member_limit=1, auto_issue=event))  # fmt: skip
+
+    harness.write(templates)
+    shop = _shop(harness)
+    client = harness.client(shop["cashier"])
+    created = client.post(
+        "/api/v1/members", json={"mobile": "13912345678", "name": "李四", "consent": True}
+    )
+    assert created.status_code == 201, created.text
+    member_id = created.json()["id"]
+
+    def names(session: Any) -> list[str]:
+        query = (
+            select(CouponTemplate.name)
+            .join(Coupon, Coupon.template_id == CouponTemplate.id)
+            .where(Coupon.member_id == member_id)
+            .order_by(Coupon.id)
+        )
+        return list(session.scalars(query))
+
+    with harness.db.read() as session:
+        assert names(session) == ["新人券"]
+    # ¥2,500 of shopping crosses the silver threshold (¥2,000): the upgrade coupon follows.
+    body = _sale(shop, [{"method": "cash", "amount": 300_000}], member_id=member_id)
+    body["lines"] = [{"product_id": shop["bag"].id, "quantity": 25}]
+    order = client.post("/api/v1/orders", json=body).json()
+    assert order["loyalty"]["upgraded_to"] == "银卡"
+    with harness.db.read() as session:
+        assert names(session) == ["新人券", "升级礼券"]

@@ -13,14 +13,14 @@ class UserCreate(BaseModel):
     display_name: str = Field(min_length=1, max_length=120)
     password: str = Field(min_length=8, max_length=200)
     role: Role
-    store_id: int | None = Field(default=None, ge=1, strict=True)
+    store_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
 
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     role: Role | None = None
-    store_id: int | None = Field(default=None, ge=1, strict=True)
+    store_id: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
     active: bool | None = None
     password: str | None = Field(default=None, min_length=8, max_length=200)
     unlock: bool = False

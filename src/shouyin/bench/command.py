@@ -61,6 +61,51 @@ def checkout(
         raise typer.Exit(1)
 
 
+@bench_app.command("checkout-loyalty")
+def checkout_loyalty(
+    orders: int = typer.Option(5000, min=1, help="Measured orders"),
+    concurrency: int = typer.Option(8, min=1, max=512, help="Orders in flight at once"),
+    products: int = typer.Option(2000, min=1, max=99_999, help="Products in the bench catalogue"),
+    members: int = typer.Option(500, min=1, max=100_000, help="金卡 members the orders go to"),
+    warmup: int = typer.Option(200, min=1, help="Orders sent first and not measured"),
+    seed: int = typer.Option(1, help="Random seed for prices and baskets"),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the SQLite bench database (and server log) and print its path"
+    ),
+) -> None:
+    """`bench checkout` with loyalty: every order to a 金卡 member under running promotions.
+
+    Half the orders also redeem a coupon issued in advance and points. Same server, load
+    generator and metrics as `bench checkout`; results are tagged "checkout-loyalty".
+    """
+    from shouyin.bench import checkout as bench
+    from shouyin.bench import dataset, loyalty
+    from shouyin.config import get_settings
+
+    console = Console(stderr=True)
+    folder = Path(tempfile.mkdtemp(prefix="shouyin-bench-"))
+    url = dataset.database_url(get_settings().database_url, folder)
+    try:
+        with console.status(f"Building the data set ({products:,} products, {members:,} members)"):
+            data = loyalty.build(
+                dataset.build(url, products=products, seed=seed), folder, members=members,
+                orders=orders, warmup=warmup, seed=seed,
+            )  # fmt: skip
+        where = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+        console.print(f"{where}: bench store {data.dataset.store_code}, {members:,} 金卡 members.")
+        run = loyalty.run(data, folder, concurrency=concurrency, console=console)
+    except bench.BenchError as exc:
+        console.print(f"[red]Bench failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        _tidy(console, folder, url, keep=keep)
+    for metric in loyalty.metrics(run):
+        print(metric.as_json(), flush=True)
+    if run.failed:
+        console.print(f"[red]{run.failed} orders failed[/red] (errors or non-201 answers).")
+        raise typer.Exit(1)
+
+
 @bench_app.command("member-lookup")
 def member_lookup(
     members: int = typer.Option(1_000_000, min=100, max=50_000_000, help="Members in the cache"),

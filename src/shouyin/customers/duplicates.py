@@ -13,7 +13,9 @@ from shouyin.customers import service
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.models import Consent, Member, MemberTag
 from shouyin.errors import ValidationFailed
+from shouyin.loyalty.merge import merge_accounts
 from shouyin.sales import service as sales
+from shouyin.shared.clock import utcnow
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def _groups_by(
 
 
 def merge(session: Session, *, survivor_id: int, duplicate_id: int, actor: Principal) -> Member:
-    """Move orders, tags and consents to the survivor; the duplicate is kept, marked merged.
+    """Move orders, tags, consents and loyalty (points, stored value, coupons, tier) to the
+    survivor; the duplicate is kept, marked merged.
 
     The audit entry lists everything that moved, so a wrong merge can be traced and put
     right by hand; nothing about it is silent.
@@ -83,6 +86,9 @@ def merge(session: Session, *, survivor_id: int, duplicate_id: int, actor: Princ
     )
     session.execute(delete(MemberTag).where(MemberTag.member_id == duplicate.id))
     survivor.marketing_opt_in = survivor.marketing_opt_in or duplicate.marketing_opt_in
+    loyalty = merge_accounts(
+        session, survivor_id=survivor.id, duplicate_id=duplicate.id, actor=actor, at=utcnow()
+    )
     # The duplicate keeps its indexes: a lookup that finds it answers with the survivor.
     duplicate.status, duplicate.merged_into = "merged", survivor.id
     # Records merged into the duplicate earlier now lead straight to the survivor.
@@ -93,6 +99,6 @@ def merge(session: Session, *, survivor_id: int, duplicate_id: int, actor: Princ
     audit.record(
         session, actor=actor, action="member.merge", entity="member", entity_id=survivor.id,
         before={"duplicate": duplicate.id},
-        after={"survivor": survivor.id, "orders": orders, "tags": moved_tags},
+        after={"survivor": survivor.id, "orders": orders, "tags": moved_tags, "loyalty": loyalty},
     )  # fmt: skip
     return survivor

@@ -106,7 +106,21 @@ def register(
         session, actor=actor, action="member.create", entity="member", entity_id=member.id,
         after={"store_id": store_id, "source": data.source, "marketing_opt_in": data.marketing_opt_in},
     )  # fmt: skip
+    _welcome(session, member.id, actor)
     return member
+
+
+def _welcome(session: Session, member_id: int, actor: Principal) -> None:
+    """Open the loyalty account and issue the welcome coupons (templates set to issue on
+    registration)."""
+    # Imported here: loyalty's coupon issuing reads members through this module.
+    from shouyin.loyalty import coupons, ledger
+
+    now = utcnow()
+    ledger.ensure_account(session.connection(), member_id=member_id, at=now)
+    coupons.issue_on_event(
+        session, member_id=member_id, event="registration", user_id=actor.user_id, at=now
+    )
 
 
 def _flush_unique(session: Session) -> None:

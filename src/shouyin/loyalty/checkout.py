@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shouyin.errors import ValidationFailed
-from shouyin.loyalty import ledger, rules
+from shouyin.loyalty import coupons, ledger, rules
 from shouyin.loyalty.catalogue import Catalogue, TierInfo
 from shouyin.loyalty.models import Coupon, CouponTemplate, LedgerEntry, MemberAccount, TierChange
 from shouyin.sales import offers
@@ -144,7 +144,7 @@ def coupons_for_sale(
     """The coupons given for a sale, checked (unknown, used, expired, another's: refused)."""
     if not codes:
         return (), ()
-    wanted = [code.strip().upper() for code in codes]
+    wanted = [coupons.clean_code(code) for code in codes]
     rows = {row.code: row for row in session.connection().execute(_COUPONS, {"codes": wanted})}
     found: list[Any] = []
     for code in wanted:
@@ -184,11 +184,12 @@ def _check_coupon(row: Any, code: str, member_id: int | None, now: datetime) -> 
 
 
 def record(
-    conn: Connection, *, prepared: Prepared, catalogue: Catalogue, total: int,
+    session: Session, *, prepared: Prepared, catalogue: Catalogue, total: int,
     points_used: int, stored_value: int, order_id: int, store_id: int, user_id: int,
     now: datetime, day: date,
 ) -> SaleLoyalty | None:  # fmt: skip
     """Write what the sale does to the member's balances; None for a sale without member."""
+    conn = session.connection()
     if prepared.coupon_ids:
         _redeem_coupons(conn, prepared.coupon_ids, order_id, now)
     member = prepared.member
@@ -213,6 +214,10 @@ def record(
         at=now,
     )  # fmt: skip
     upgraded = _upgrade(conn, member, catalogue, after.growth, order_id, user_id, now)
+    if upgraded is not None:
+        coupons.issue_on_event(
+            session, member_id=member.member_id, event="tier_upgrade", user_id=user_id, at=now
+        )
     tier = upgraded or member.tier
     return SaleLoyalty(
         points_earned=earned, points_redeemed=points_used, points_balance=after.points,

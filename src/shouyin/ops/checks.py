@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.loyalty.models import Coupon, LedgerEntry, MemberAccount, PointsLot
 from shouyin.migrations import runner
 from shouyin.sales.models import Order, OrderLine, Payment
 
@@ -152,12 +153,129 @@ def check_schema(session: Session) -> CheckResult:
     )  # fmt: skip
 
 
+# --- loyalty ---------------------------------------------------------------------------------
+
+_BALANCES = ("points", "growth", "sv_principal", "sv_bonus")
+
+
+def _failed(name: str, problems: Sequence[str], what: str) -> CheckResult:
+    return CheckResult(name, False, f"{len(problems)} {what}: {_examples(problems)}")
+
+
+def check_loyalty_balances(session: Session) -> CheckResult:
+    """Every member's cached balances equal the sums of their ledger rows."""
+    sums = (
+        select(LedgerEntry.member_id, *(func.sum(getattr(LedgerEntry, b)).label(b) for b in _BALANCES))
+        .group_by(LedgerEntry.member_id)
+        .subquery()
+    )  # fmt: skip
+    cached = [getattr(MemberAccount, b) for b in _BALANCES]
+    summed = [func.coalesce(sums.c[b], 0) for b in _BALANCES]
+    wrong = (
+        select(MemberAccount.member_id, *cached, *summed)
+        .outerjoin(sums, sums.c.member_id == MemberAccount.member_id)
+        .where(or_(*(c != s for c, s in zip(cached, summed, strict=True))))
+        .order_by(MemberAccount.member_id)
+    )
+    orphans = (
+        select(sums.c.member_id)
+        .outerjoin(MemberAccount, MemberAccount.member_id == sums.c.member_id)
+        .where(MemberAccount.member_id.is_(None))
+        .order_by(sums.c.member_id)
+    )
+    problems = [_balance_problem(row) for row in session.execute(wrong)]
+    problems += [f"member {m}: ledger rows but no account" for m in session.scalars(orphans)]
+    if problems:
+        return _failed("loyalty_balances", problems, "member balances disagree with the ledger")
+    accounts = session.scalar(select(func.count()).select_from(MemberAccount)) or 0
+    return CheckResult("loyalty_balances", True, f"{accounts} member accounts match their ledger")
+
+
+def _balance_problem(row: Sequence[Any]) -> str:
+    member_id, values = row[0], row[1:]
+    n = len(_BALANCES)
+    differ = [
+        f"{name} {values[i]} vs ledger {values[n + i]}"
+        for i, name in enumerate(_BALANCES)
+        if values[i] != values[n + i]
+    ]
+    return f"member {member_id}: " + ", ".join(differ)
+
+
+def check_points_lots(session: Session) -> CheckResult:
+    """Every member's points balance equals the points left in their lots."""
+    lots = (
+        select(PointsLot.member_id, func.sum(PointsLot.remaining).label("remaining"))
+        .group_by(PointsLot.member_id)
+        .subquery()
+    )
+    left = func.coalesce(lots.c.remaining, 0)
+    wrong = (
+        select(MemberAccount.member_id, MemberAccount.points, left)
+        .outerjoin(lots, lots.c.member_id == MemberAccount.member_id)
+        .where(MemberAccount.points != left)
+        .order_by(MemberAccount.member_id)
+    )
+    orphans = (
+        select(lots.c.member_id, lots.c.remaining)
+        .outerjoin(MemberAccount, MemberAccount.member_id == lots.c.member_id)
+        .where(MemberAccount.member_id.is_(None), lots.c.remaining != 0)
+    )
+    problems = [f"member {m}: points {p}, lots {r}" for m, p, r in session.execute(wrong)]
+    problems += [f"member {m}: lots {r}, no account" for m, r in session.execute(orphans)]
+    if problems:
+        return _failed("points_lots", problems, "points balances disagree with their lots")
+    return CheckResult("points_lots", True, "points balances equal the points left in their lots")
+
+
+def check_loyalty_negative(session: Session) -> CheckResult:
+    """No balance and no lot below zero; no lot with more left than it earned."""
+    accounts = select(MemberAccount.member_id).where(
+        or_(*(getattr(MemberAccount, b) < 0 for b in _BALANCES))
+    )
+    lots = select(PointsLot.id, PointsLot.member_id).where(
+        or_(PointsLot.remaining < 0, PointsLot.remaining > PointsLot.earned)
+    )
+    problems = [f"member {m}: a balance below zero" for m in session.scalars(accounts)]
+    problems += [f"member {m}: lot {lot} out of range" for lot, m in session.execute(lots)]
+    if problems:
+        return _failed("loyalty_negative", problems, "balances or lots out of range")
+    return CheckResult("loyalty_negative", True, "no balance or points lot below zero")
+
+
+def check_coupons(session: Session) -> CheckResult:
+    """A coupon is redeemed exactly when it names an order, and that order exists."""
+    query = (
+        select(Coupon.code)
+        .outerjoin(Order, Order.id == Coupon.order_id)
+        .where(
+            or_(
+                and_(Coupon.status == "redeemed", Coupon.order_id.is_(None)),
+                and_(Coupon.status != "redeemed", Coupon.order_id.is_not(None)),
+                and_(Coupon.order_id.is_not(None), Order.id.is_(None)),
+            )
+        )
+        .order_by(Coupon.id)
+    )
+    count, examples = _count_and_examples(session, query)
+    if count:
+        return CheckResult(
+            "coupons", False,
+            f"{count} coupons where redeemed <=> order fails: {_examples(examples)}",
+        )  # fmt: skip
+    return CheckResult("coupons", True, "redeemed coupons, and only they, name an existing order")
+
+
 CHECKS: tuple[Callable[[Session], CheckResult], ...] = (
     check_schema,
     check_stock_levels,
     check_order_lines,
     check_order_payments,
     check_order_numbers,
+    check_loyalty_balances,
+    check_points_lots,
+    check_loyalty_negative,
+    check_coupons,
     check_audit_chain,
 )
 

@@ -283,9 +283,9 @@ def _check_stacking(coupons: Sequence[CouponOffer]) -> None:
 
 def coupon_cuts(coupon: CouponOffer, lines: Sequence[WorkLine]) -> list[int]:
     """What ``coupon`` takes off each line; raises when the cart does not qualify."""
-    if coupon.kind == "gift":
-        return _gift_cuts(coupon, lines)
     eligible = sum(line.net for line in lines if coupon.covers(line.source))
+    if coupon.kind == "gift" and eligible >= coupon.min_spend:
+        return _gift_cuts(coupon, lines)  # 满100送一瓶水: the minimum counts the scope
     if eligible <= 0:
         raise _coupon_error(
             "Coupon {code} does not apply to anything in this sale.", "coupon.out_of_scope",

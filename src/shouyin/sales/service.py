@@ -203,7 +203,7 @@ def checkout(
         movements=[inventory.Movement(x.product_id, -x.quantity) for x in priced.lines],
     )  # fmt: skip
     sale_loyalty = loyalty.record(
-        conn, prepared=prepared, catalogue=catalogue, total=priced.total,
+        session, prepared=prepared, catalogue=catalogue, total=priced.total,
         points_used=priced.points_used, stored_value=stored_value, order_id=order_id,
         store_id=store.id, user_id=actor.user_id, now=now, day=day,
     )  # fmt: skip

@@ -60,7 +60,8 @@ def error_of(request: Request, exc: DomainError) -> dict[str, Any]:
 def parse_id(text: str) -> int | None:
     """An id from a select or query string; blank or nonsense means "none chosen"."""
     text = text.strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= ID_MAX else None
+    # isascii: "①".isdigit() is true, but int("①") fails.
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= ID_MAX else None
 
 
 def parse_day(text: str) -> date | None:

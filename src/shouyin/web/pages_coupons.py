@@ -1,5 +1,437 @@
-"""Placeholder: filled in by the loyalty work."""
+"""Back office: coupon templates (list, create, edit), issuing them, and the coupons issued.
 
-from fastapi import APIRouter
+Amounts are typed in yuan; a percent coupon is typed as the 折 number shoppers know (8.5 =
+15% off) and stored as basis points off. A fixed validity window is typed as local dates:
+from the start of the first day to the end of the last.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shouyin.auth.dependencies import require
+from shouyin.auth.principal import Principal
+from shouyin.catalog import service as catalog
+from shouyin.customers import service as members
+from shouyin.customers.keys import cipher_for
+from shouyin.customers.models import Member
+from shouyin.db import ReadDb, WriteDb
+from shouyin.errors import DomainError, NotFound, ValidationFailed
+from shouyin.loyalty import coupons
+from shouyin.loyalty.coupon_schemas import CouponTemplateIn, MemberFilters
+from shouyin.loyalty.models import CouponTemplate, Tier
+from shouyin.shared.clock import to_local, utcnow
+from shouyin.shared.money import Money
+from shouyin.stores import service as stores
+from shouyin.web.office_common import PAGE_SIZE, _, error_of, page_count, parse_day, parse_id
+from shouyin.web.office_common import validated as validated_form
+from shouyin.web.params import ID_MAX
+from shouyin.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Principal, Depends(require("loyalty.read"))]
+Configurer = Annotated[Principal, Depends(require("loyalty.configure"))]
+Issuer = Annotated[Principal, Depends(require("coupons.issue"))]
+TemplateId = Annotated[int, Path(ge=1, le=ID_MAX)]
+# Head office sets coupons up for the chain; its dates are read in the default zone.
+TIMEZONE = "Asia/Shanghai"
+BASE = "/office/loyalty/coupons"
+_ZHE = re.compile(r"([0-9])(?:\.([0-9]{1,2}))?", re.ASCII)
+KIND_LABELS = {
+    "threshold": _("Amount off above a minimum spend (满减)"),
+    "percent": _("Percent off (折扣)"),
+    "voucher": _("Cash voucher (代金)"),
+    "gift": _("Gift (兑换)"),
+}
+SCOPE_LABELS = {
+    "all": _("All products"),
+    "categories": _("Some categories"),
+    "products": _("Some products"),
+}
+AUTO_LABELS = {
+    "": _("By hand only"),
+    "registration": _("On registration (welcome coupon)"),
+    "tier_upgrade": _("On moving up a tier"),
+}
+COUPON_STATUS_LABELS = {"issued": _("Not used"), "redeemed": _("Used"), "void": _("Voided")}
+TEMPLATE_MESSAGES = {
+    "name": (_("A coupon template needs a name of 1 to 60 characters."), "coupon.name_invalid"),
+    "value": (_("The amount off is too large."), "coupon.value_invalid"),
+    "min_spend": (_("The minimum spend is too large."), "coupon.min_spend_invalid"),
+    "valid_days": (_("Valid days are a whole number from 1 to 3650."), "coupon.days_invalid"),
+    "per_member_limit": (
+        _("The limit per member is blank or a whole number from 1 to 10000."),
+        "coupon.limit_invalid",
+    ),
+    "scope_ids": (_("Choose at most 500 categories or products."), "coupon.scope_invalid"),
+}
+
+
+def zhe(bp_off: int) -> str:
+    """Basis points off as the 折 number: 1500 -> "8.5"."""
+    whole, rest = divmod(10_000 - bp_off, 1000)
+    return f"{whole}.{rest:03d}".rstrip("0").rstrip(".")
+
+
+def percent_off(bp_off: int) -> str:
+    whole, rest = divmod(bp_off, 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") + "%"
+
+
+def parse_zhe(text: str) -> int:
+    match = _ZHE.fullmatch(text.strip())
+    hundredths = (
+        int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0")) if match else 0
+    )
+    if not 0 < hundredths < 1000:
+        raise ValidationFailed(
+            "Enter the discount as 折, from 0.1 to 9.9: 8.5 means 15% off.",
+            code="coupon.discount_invalid",
+        )
+    return 10_000 - hundredths * 10
+
+
+def _whole(text: str) -> int | str | None:
+    """A typed whole number; anything else is passed on for the schema to refuse."""
+    text = text.strip()
+    return None if not text else int(text) if text.isdigit() and len(text) < 10 else text
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(TIMEZONE))
+
+
+class TemplateForm:
+    """The template form as typed, so a rejected form comes back as the user left it."""
+
+    def __init__(
+        self,
+        name: Annotated[str, Form(max_length=200)] = "",
+        kind: Annotated[str, Form(max_length=20)] = "threshold",
+        amount: Annotated[str, Form(max_length=40)] = "",
+        discount: Annotated[str, Form(max_length=20)] = "",
+        min_spend: Annotated[str, Form(max_length=40)] = "",
+        scope: Annotated[str, Form(max_length=20)] = "all",
+        category_ids: Annotated[list[str] | None, Form()] = None,
+        product_codes: Annotated[str, Form(max_length=4000)] = "",
+        gift_code: Annotated[str, Form(max_length=64)] = "",
+        validity: Annotated[str, Form(max_length=10)] = "days",
+        valid_days: Annotated[str, Form(max_length=20)] = "",
+        valid_from: Annotated[str, Form(max_length=20)] = "",
+        valid_to: Annotated[str, Form(max_length=20)] = "",
+        per_member_limit: Annotated[str, Form(max_length=20)] = "",
+        auto_issue: Annotated[str, Form(max_length=20)] = "",
+        stackable: Annotated[str, Form(max_length=5)] = "",
+        active: Annotated[str, Form(max_length=5)] = "",
+    ) -> None:
+        self.name, self.kind, self.amount, self.discount = name, kind, amount, discount
+        self.min_spend, self.scope, self.product_codes = min_spend, scope, product_codes
+        self.category_ids = [c for c in category_ids or [] if c.strip()]
+        self.gift_code, self.validity, self.valid_days = gift_code, validity, valid_days
+        self.valid_from, self.valid_to, self.auto_issue = valid_from, valid_to, auto_issue
+        self.per_member_limit = per_member_limit
+        self.stackable, self.active = bool(stackable), bool(active)
+
+    def _value(self) -> int:
+        if self.kind == "percent":
+            return parse_zhe(self.discount)
+        if self.kind in ("threshold", "voucher"):
+            return Money.from_yuan(self.amount or "0").fen
+        return 0
+
+    def _scope_ids(self, db: Session) -> list[Any]:
+        if self.scope == "categories":
+            return [i for i in (parse_id(c) for c in self.category_ids) if i is not None]
+        if self.scope == "products":
+            return [catalog.lookup(db, code=c).id for c in self.product_codes.split()]
+        return []
+
+    def _validity(self) -> dict[str, Any]:
+        if self.validity != "window":
+            return {"valid_days": _whole(self.valid_days)}
+        first, last = parse_day(self.valid_from), parse_day(self.valid_to)
+        return {
+            "valid_from": _local_start(first) if first else None,
+            "valid_to": _local_start(last + timedelta(days=1)) if last else None,
+        }
+
+    def data(self, db: Session) -> CouponTemplateIn:
+        gift = self.gift_code.strip() if self.kind == "gift" else ""
+        values = {
+            "name": self.name.strip(), "kind": self.kind, "value": self._value(),
+            "min_spend": Money.from_yuan(self.min_spend or "0").fen, "scope": self.scope,
+            "scope_ids": self._scope_ids(db),
+            "gift_product_id": catalog.lookup(db, code=gift).id if gift else None,
+            "per_member_limit": _whole(self.per_member_limit), "stackable": self.stackable,
+            "auto_issue": self.auto_issue or None, "active": self.active, **self._validity(),
+        }  # fmt: skip
+        return validated_form(CouponTemplateIn, values, TEMPLATE_MESSAGES)
+
+
+def _form_of(db: Session, t: CouponTemplate) -> dict[str, Any]:
+    gift = catalog.get_product(db, product_id=t.gift_product_id) if t.gift_product_id else None
+    products = catalog.products_for_sale(db, product_ids=t.scope_ids or [])
+    return {
+        "name": t.name, "kind": t.kind, "min_spend": Money(t.min_spend).yuan_str(),
+        "amount": Money(t.value).yuan_str() if t.kind in ("threshold", "voucher") else "",
+        "discount": zhe(t.value) if t.kind == "percent" else "", "scope": t.scope,
+        "category_ids": [str(i) for i in t.scope_ids or []] if t.scope == "categories" else [],
+        "product_codes": " ".join(catalog.get_product(db, product_id=i).sku for i in products)
+        if t.scope == "products" else "",
+        "gift_code": gift.sku if gift else "", "validity": "days" if t.valid_days else "window",
+        "valid_days": str(t.valid_days or ""), "valid_to": last_day(t.valid_to),
+        "valid_from": to_local(t.valid_from, TIMEZONE).date().isoformat() if t.valid_from else "",
+        "per_member_limit": str(t.per_member_limit or ""), "auto_issue": t.auto_issue or "",
+        "stackable": t.stackable, "active": t.active,
+    }  # fmt: skip
+
+
+def last_day(valid_to: datetime | None) -> str:
+    """The last local day of a window whose end is exclusive."""
+    if valid_to is None:
+        return ""
+    return (to_local(valid_to, TIMEZONE) - timedelta(microseconds=1)).date().isoformat()
+
+
+def _gift_name(db: Session, template: CouponTemplate) -> str | None:
+    if template.gift_product_id is None:
+        return None
+    found = catalog.products_for_sale(db, product_ids=[template.gift_product_id])
+    return found[template.gift_product_id].name if found else None
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "kind_labels": KIND_LABELS, "scope_labels": SCOPE_LABELS, "auto_labels": AUTO_LABELS,
+        "status_labels": COUPON_STATUS_LABELS, "zhe": zhe, "percent_off": percent_off,
+        "timezone": TIMEZONE, "last_day": last_day,
+    }  # fmt: skip
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+@router.get(BASE)
+def templates_page(request: Request, principal: Reader, db: ReadDb) -> Response:
+    rows = coupons.list_templates(db)
+    gift_ids = [t.gift_product_id for t, _n in rows if t.gift_product_id]
+    context = {
+        "rows": rows, "gifts": catalog.products_for_sale(db, product_ids=gift_ids),
+        "can_configure": principal.can("loyalty.configure"),
+        "can_issue": principal.can("coupons.issue"), **_labels(),
+    }  # fmt: skip
+    return render(request, "loyalty/coupons.html", context)
+
+
+def _form_page(
+    request: Request, db: Session, form: dict[str, Any], *, template: CouponTemplate | None = None,
+    error: dict[str, Any] | None = None, saved: bool = False, status: int = 200,
+) -> Response:  # fmt: skip
+    principal: Principal = request.state.principal
+    issued = coupons.issued_count(db, template_id=template.id) if template else 0
+    context = {
+        "form": form, "template": template, "error": error, "saved": saved, "issued": issued,
+        "categories": catalog.list_categories(db),
+        "can_configure": principal.can("loyalty.configure"), **_labels(),
+    }  # fmt: skip
+    return render(request, "loyalty/coupons_form.html", context, status_code=status)
+
+
+@router.get(f"{BASE}/new")
+def new_template_page(request: Request, principal: Configurer, db: ReadDb) -> Response:
+    blank = {"kind": "threshold", "scope": "all", "validity": "days", "valid_days": "30",
+             "min_spend": "0", "active": True}  # fmt: skip
+    return _form_page(request, db, blank)
+
+
+@router.post(f"{BASE}/new")
+def create_template_submit(
+    request: Request, principal: Configurer, db: WriteDb, form: Annotated[TemplateForm, Depends()]
+) -> Response:
+    try:
+        created = coupons.create_template(db, data=form.data(db), actor=principal)
+    except DomainError as exc:
+        db.rollback()
+        return _form_page(request, db, vars(form), error=error_of(request, exc), status=exc.status)
+    return RedirectResponse(f"{BASE}/{created.id}?saved=1", status_code=303)
+
+
+@router.get(BASE + "/{template_id}")
+def edit_template_page(
+    request: Request, principal: Reader, db: ReadDb, template_id: TemplateId,
+    saved: Annotated[int, Query(ge=0, le=1)] = 0,
+) -> Response:  # fmt: skip
+    template = coupons.get_template(db, template_id=template_id)
+    return _form_page(request, db, _form_of(db, template), template=template, saved=bool(saved))
+
+
+@router.post(BASE + "/{template_id}")
+def update_template_submit(
+    request: Request, principal: Configurer, db: WriteDb, template_id: TemplateId,
+    form: Annotated[TemplateForm, Depends()],
+) -> Response:  # fmt: skip
+    coupons.get_template(db, template_id=template_id)
+    try:
+        coupons.update_template(db, template_id=template_id, data=form.data(db), actor=principal)
+    except DomainError as exc:
+        db.rollback()
+        template = coupons.get_template(db, template_id=template_id)
+        error = error_of(request, exc)
+        return _form_page(
+            request, db, vars(form), template=template, error=error, status=exc.status
+        )
+    return RedirectResponse(f"{BASE}/{template_id}?saved=1", status_code=303)
+
+
+# --- issuing --------------------------------------------------------------------------------
+
+
+def _issue_page(
+    request: Request, db: Session, principal: Principal, template: CouponTemplate, *,
+    form: dict[str, Any] | None = None, error: dict[str, Any] | None = None, status: int = 200,
+) -> Response:  # fmt: skip
+    done = {k: request.query_params.get(k) for k in ("issued", "members", "skipped")}
+    context = {
+        "template": template, "form": form or {"count": "1"}, "error": error,
+        "done": done if done["issued"] is not None else None,
+        "stores": stores.list_stores(db, store_id=principal.store_id),
+        "tiers": db.scalars(select(Tier).where(Tier.active.is_(True)).order_by(Tier.rank)).all(),
+        "own_store": principal.store_id, "gift_name": _gift_name(db, template), **_labels(),
+    }  # fmt: skip
+    return render(request, "loyalty/coupons_issue.html", context, status_code=status)
+
+
+@router.get(BASE + "/{template_id}/issue")
+def issue_page(
+    request: Request, principal: Issuer, db: ReadDb, template_id: TemplateId
+) -> Response:
+    template = coupons.get_template(db, template_id=template_id)
+    return _issue_page(request, db, principal, template)
+
+
+def _one_member(request: Request, db: Session, query: str) -> int:
+    if not query.strip():
+        raise ValidationFailed("Enter the member's mobile or card number.", code="coupon.no_member")
+    found = members.lookup(db, query=query, cipher=cipher_for(request.app.state.settings))
+    if not found:
+        raise ValidationFailed("No member has this mobile or card number.", code="coupon.no_member")
+    if len(found) > 1:
+        raise ValidationFailed(
+            "Several members match: enter the full mobile or card number.",
+            code="coupon.member_ambiguous",
+        )
+    return found[0].id
+
+
+@router.post(BASE + "/{template_id}/issue")
+def issue_submit(
+    request: Request, principal: Issuer, db: WriteDb, template_id: TemplateId,
+    mode: Annotated[str, Form(max_length=10)] = "one",
+    member: Annotated[str, Form(max_length=40)] = "",
+    tag: Annotated[str, Form(max_length=30)] = "",
+    store_id: Annotated[str, Form(max_length=12)] = "",
+    tier_id: Annotated[str, Form(max_length=12)] = "",
+    count: Annotated[str, Form(max_length=5)] = "1",
+) -> Response:  # fmt: skip
+    template = coupons.get_template(db, template_id=template_id)
+    typed = {"mode": mode, "member": member, "tag": tag, "store_id": store_id,
+             "tier_id": tier_id, "count": count}  # fmt: skip
+    try:
+        number = int(count) if count.strip().isdigit() and len(count.strip()) < 3 else 0
+        if not 1 <= number <= 20:
+            raise ValidationFailed("Issue 1 to 20 coupons per member.", code="coupon.count_invalid")
+        target: dict[str, Any] = (
+            {"member_ids": [_one_member(request, db, member)]} if mode == "one" else
+            {"filters": MemberFilters(tag=tag.strip() or None, store_id=parse_id(store_id),
+                                      tier_id=parse_id(tier_id))}
+        )  # fmt: skip
+        result = coupons.issue(
+            db, template_id=template_id, actor=principal, at=utcnow(), count=number, **target
+        )
+    except DomainError as exc:
+        db.rollback()
+        template = coupons.get_template(db, template_id=template_id)
+        error = error_of(request, exc)
+        return _issue_page(
+            request, db, principal, template, form=typed, error=error, status=exc.status
+        )
+    query = urlencode(result.model_dump())
+    return RedirectResponse(f"{BASE}/{template.id}/issue?{query}", status_code=303)
+
+
+# --- issued coupons -------------------------------------------------------------------------
+
+
+def masked_name(name: str) -> str:
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def _holders(request: Request, db: Session, member_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Masked name and card number of the listed coupons' members, in one query."""
+    cipher = cipher_for(request.app.state.settings)
+    holders: dict[int, dict[str, str]] = {}
+    for member in db.scalars(select(Member).where(Member.id.in_(member_ids))):
+        summary = members.summary(member, cipher)
+        holders[member.id] = {"name": masked_name(summary.name), "card_no": summary.card_no}
+    return holders
+
+
+def _issued_page(
+    request: Request, db: Session, principal: Principal, template: CouponTemplate, *,
+    status: str = "", page: int = 1, error: dict[str, Any] | None = None, http_status: int = 200,
+) -> Response:  # fmt: skip
+    chosen = status if status in COUPON_STATUS_LABELS else None
+    rows, total = coupons.template_coupons(
+        db, template_id=template.id, at=utcnow(), status=chosen, limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )  # fmt: skip
+    ids = sorted({c.member_id for c in rows if c.member_id is not None})
+    context = {
+        "template": template, "rows": rows, "holders": _holders(request, db, ids),
+        "total": total, "page": page, "pages": page_count(total), "status": chosen or "",
+        "can_void": principal.can("coupons.issue"), "voided": request.query_params.get("voided"),
+        "error": error, "gift_name": _gift_name(db, template), **_labels(),
+    }  # fmt: skip
+    return render(request, "loyalty/coupons_issued.html", context, status_code=http_status)
+
+
+@router.get(BASE + "/{template_id}/coupons")
+def issued_page(
+    request: Request, principal: Reader, db: ReadDb, template_id: TemplateId,
+    status: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:  # fmt: skip
+    template = coupons.get_template(db, template_id=template_id)
+    return _issued_page(request, db, principal, template, status=status, page=page)
+
+
+@router.post(BASE + "/{template_id}/coupons/void")
+def void_submit(
+    request: Request, principal: Issuer, db: WriteDb, template_id: TemplateId,
+    code: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    coupons.get_template(db, template_id=template_id)
+    try:
+        found = coupons.get_by_code(db, code=code, at=utcnow())
+        if found.template_id != template_id:  # the form lists this template's coupons only
+            raise NotFound("No coupon has the code {code}.", code="coupon.not_found",
+                           details={"code": code})  # fmt: skip
+        coupons.void(db, code=code, reason=reason, actor=principal, at=utcnow())
+    except DomainError as exc:
+        db.rollback()
+        template = coupons.get_template(db, template_id=template_id)
+        error = error_of(request, exc)
+        return _issued_page(request, db, principal, template, error=error, http_status=exc.status)
+    return RedirectResponse(
+        f"{BASE}/{template_id}/coupons?{urlencode({'voided': code})}", status_code=303
+    )

@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "shouyin.web.pages_stored_value",
     "shouyin.web.pages_loyalty_admin",
     "shouyin.web.pages_points",
+    "shouyin.web.pages_promotions",
 )
 
 
