@@ -66,6 +66,7 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed assets
 	$(BIN)/shouyin bench checkout
+	$(BIN)/shouyin bench checkout-loyalty
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
