@@ -24,9 +24,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from shouyin.catalog.models import Barcode
+from shouyin.customers.models import Member
 from shouyin.db import Database, make_engine
+from shouyin.loyalty import ledger
+from shouyin.loyalty.models import CouponTemplate, RechargeRule
 from shouyin.migrations import runner
 from shouyin.sales.models import Order
+from shouyin.shared.clock import utcnow
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,6 +80,48 @@ class Seed:
         finally:
             db.dispose()
 
+    def fund_member(
+        self, member_id: int, *, tier: str | None = None, points: int = 0,
+        sv_principal: int = 0, sv_bonus: int = 0, growth: int = 0,
+    ) -> None:  # fmt: skip
+        """Give a member (registered through the API) a tier and balances, via the ledger."""
+        db = Database(make_engine(self.database_url, count_statements=False))
+        try:
+            with db.write() as session:
+                member = session.get(Member, member_id)
+                assert member is not None
+                factories.fund(
+                    session, member, tier=tier, points=points, sv_principal=sv_principal,
+                    sv_bonus=sv_bonus,
+                )  # fmt: skip
+                if growth:
+                    change = ledger.Change(kind="adjust", growth=growth, reason="test")
+                    ledger.post(
+                        session.connection(), member_id=member_id, change=change, at=utcnow()
+                    )
+        finally:
+            db.dispose()
+
+    def issue_coupon(
+        self, member_id: int, *, name: str, kind: str = "voucher", value: int = 1000,
+        min_spend: int = 0, stackable: bool = False,
+    ) -> str:  # fmt: skip
+        """A coupon held by the member; returns its code (CP + 10 characters)."""
+        db = Database(make_engine(self.database_url, count_statements=False))
+        try:
+            with db.write() as session:
+                member = session.get(Member, member_id)
+                coupon = factories.make_coupon(
+                    session, member=member, kind=kind, value=value, min_spend=min_spend,
+                    stackable=stackable,
+                )  # fmt: skip
+                template = session.get(CouponTemplate, coupon.template_id)
+                assert template is not None
+                template.name = name
+                return coupon.code
+        finally:
+            db.dispose()
+
     def orders(self) -> list[dict[str, Any]]:
         db = Database(make_engine(self.database_url, count_statements=False))
         try:
@@ -106,6 +152,40 @@ PRODUCTS: list[dict[str, Any]] = [
 ]
 
 
+# Loyalty: products in their own category, so the promotions below touch no other test's cart.
+LOYALTY_PRODUCTS: list[dict[str, Any]] = [
+    {"key": "yogurt", "name": "安慕希酸奶 205g", "price": 600, "barcode": "6923644266318"},
+    {"key": "rice", "name": "福临门大米 5kg", "price": 4990, "barcode": "6921499090106"},
+]
+NTH_PROMOTION = "第二件半价"  # on the yogurt
+ORDER_PROMOTION = "满50减5"  # on the category of the loyalty products
+RECHARGE_RULE = "充100送10"
+
+
+def _seed_loyalty(session: Any, store_id: int) -> dict[str, SeededProduct]:
+    category = factories.make_category(session, "粮油乳品")
+    seeded: dict[str, SeededProduct] = {}
+    for spec in LOYALTY_PRODUCTS:
+        product = factories.make_product(
+            session, name=spec["name"], price=spec["price"], barcode=spec["barcode"],
+            category=category, stock={store_id: 500},
+        )  # fmt: skip
+        seeded[spec["key"]] = SeededProduct(
+            product.id, spec["name"], spec["barcode"], spec["price"]
+        )
+    factories.make_promotion(
+        session, kind="nth_discount", params={"n": 2, "percent_off": 5000}, name=NTH_PROMOTION,
+        scope="products", scope_ids=[seeded["yogurt"].id],
+    )  # fmt: skip
+    factories.make_promotion(
+        session, kind="order_threshold", params={"tiers": [[5000, 500]]}, name=ORDER_PROMOTION,
+        scope="categories", scope_ids=[category.id],
+    )  # fmt: skip
+    session.add(RechargeRule(name=RECHARGE_RULE, min_principal=10000, bonus=1000, active=True))
+    session.flush()
+    return seeded
+
+
 def _seed(database_url: str, base_url: str) -> Seed:
     db = Database(make_engine(database_url, count_statements=False))
     try:
@@ -129,6 +209,7 @@ def _seed(database_url: str, base_url: str) -> Seed:
                 seeded[spec["key"]] = SeededProduct(
                     product.id, spec["name"], spec["barcode"], spec["price"], weighed
                 )
+            seeded.update(_seed_loyalty(session, store.id))
             return Seed(
                 url=base_url, database_url=database_url, store_id=store.id,
                 store_name=store.name, cashier=cashier.username, manager=manager.username,

@@ -9,6 +9,9 @@
   const FIELD_TAGS = ["INPUT", "TEXTAREA", "SELECT"];
   const MAX_QUANTITY = 99999;
   const MAX_GRAMS = 999999;
+  // What a priced line says was taken off it, step by step (all positive fen).
+  const OFF_KINDS = ["line_discount", "item_promotion", "tier_discount", "order_promotion",
+                     "order_discount", "coupon", "points"];
 
   function fmt(template, values) {
     return String(template).replace(/\{(\w+)\}/g, function (all, key) {
@@ -158,7 +161,7 @@
 
       // ---- the cart -------------------------------------------------------------------
       cartBody: function () {
-        return {
+        const body = {
           store_id: this.store.id,
           lines: this.lines.map(function (line) {
             return { product_id: line.product.id, quantity: line.quantity,
@@ -166,6 +169,8 @@
           }),
           order_discount: this.orderDiscount,
         };
+        // The member, coupons and points (till_loyalty.js) are priced by the server too.
+        return this.loyaltyBody ? Object.assign(body, this.loyaltyBody()) : body;
       },
       get fresh() {
         return !this.lines.length || (this.quote !== null && this.quotedKey === JSON.stringify(this.cartBody()));
@@ -204,7 +209,7 @@
       },
       discText: function (i) {
         const q = this.rowQuote(i);
-        const off = q ? q.line_discount + q.order_discount : 0;
+        const off = q ? OFF_KINDS.reduce(function (sum, kind) { return sum + (q[kind] || 0); }, 0) : 0;
         return off ? this.yuan(-off) : "";
       },
       netText: function (i) {
@@ -256,6 +261,7 @@
           this.quote = null;
           this.quotedKey = "";
           this.good = this.snapshot();
+          if (this.afterQuote) this.afterQuote();
           return;
         }
         const body = this.cartBody();
@@ -266,12 +272,14 @@
           this.quote = quote;
           this.quotedKey = JSON.stringify(body);
           this.good = this.snapshot();
+          if (this.afterQuote) this.afterQuote();
         } catch (error) {
           if (seq !== this.quoteSeq) return;
           this.fail(error);
           // The server refused the change (permission, bad discount, product gone): undo it,
-          // so the cart always matches the last totals the server agreed to.
-          if (error.status) this.restoreGood();
+          // so the cart always matches the last totals the server agreed to. Coupons or points
+          // the change made impossible are dropped instead (till_loyalty.js).
+          if (error.status && !(this.dropRefusedOffers && this.dropRefusedOffers(error))) this.restoreGood();
         } finally {
           if (seq === this.quoteSeq) this.quoting = false;
         }
@@ -300,6 +308,8 @@
         this.scanChain = this.scanChain.then(function () { return self.lookup(code); });
       },
       lookup: async function (code) {
+        // A coupon code (CP + 10) is never a product (see till_loyalty.js).
+        if (this.scanCoupon && (await this.scanCoupon(code))) return;
         let product;
         try {
           product = await window.shouyin.api("GET", "/api/v1/products/lookup?code=" + encodeURIComponent(code));
@@ -544,7 +554,7 @@
             else this.openCancel();
           },
         };
-        const action = actions[key];
+        const action = (this.loyaltyAction && this.loyaltyAction(event)) || actions[key];
         if (/^F([1-9]|1[0-2])$/.test(key) && key !== "F11" && key !== "F12") event.preventDefault();
         if (!action) return;
         event.preventDefault();
@@ -560,8 +570,8 @@
   document.addEventListener("alpine:init", function () {
     window.Alpine.data("till", function () {
       const component = till(window.TILL);
-      // Mixins (till_member.js, till_pay.js) are merged with their getters intact.
-      [window.shouyinTillMember, window.shouyinTillPay].forEach(function (mixin) {
+      // Mixins (till_member.js, till_pay.js, till_loyalty.js) are merged with their getters intact.
+      [window.shouyinTillMember, window.shouyinTillPay, window.shouyinTillLoyalty].forEach(function (mixin) {
         if (mixin) Object.defineProperties(component, Object.getOwnPropertyDescriptors(mixin()));
       });
       return component;

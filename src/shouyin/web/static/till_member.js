@@ -2,7 +2,8 @@
 // initials, pick among several, register a new one with consent, attach it to the sale.
 // An Alpine mixin: till.js merges these properties into its component, so `this` is the till.
 // Only masked mobiles are ever shown; the server decides who matches and who may register.
-// Once attached, the panel also shows the member's visits, last visit and top 2 categories.
+// Once attached, the panel also shows the member's visits, last visit and top 2 categories,
+// and (till_loyalty.js) the tier, points and stored value.
 (function () {
   "use strict";
 
@@ -130,6 +131,7 @@
                       mobile_masked: member.mobile_masked };
       this.memberStats = null;
       this.loadMemberStats(member.id);
+      if (this.memberChanged) this.memberChanged();
       this.members = [];
       if (this.dialog === "member" || this.dialog === "member-register") this.closeDialog();
       this.say(fmt(this.t.member_attached, { name: member.name }), "info");
@@ -138,6 +140,7 @@
       if (!this.member) return;
       this.member = null;
       this.memberStats = null;
+      if (this.memberChanged) this.memberChanged();
       this.say(this.t.member_detached, "info");
       this.focusScan();
     },

@@ -1,4 +1,5 @@
 // The till's product search (F8) and payment: cash with change, card, split, the receipt.
+// `cards` holds the tender parts taken before the cash: card, or stored value (till_loyalty.js).
 // A mixin merged into the till component (till.js); prices still come only from the server.
 (function () {
   "use strict";
@@ -116,7 +117,7 @@
         const reference = String(this.form.reference).trim() || null;
         if (amount < this.due) {
           // A split: the card takes part, the rest is paid in cash (which may give change).
-          this.cards.push({ amount: amount, reference: reference });
+          this.cards.push({ method: "card", amount: amount, reference: reference });
           this.openDialog("cash", { cash: "" });
           this.say(u.fmt(this.t.card_part, { amount: this.yuan(amount), remaining: this.yuan(this.due) }), "info");
           return;
@@ -130,7 +131,7 @@
         this.say(this.t.card_removed, "info");
       },
       cardPayments: function () {
-        return this.cards.map(function (c) { return { method: "card", amount: c.amount, reference: c.reference }; });
+        return this.cards.map(function (c) { return { method: c.method || "card", amount: c.amount, reference: c.reference }; });
       },
       submitOrder: async function (payments) {
         if (this.busy) return;
@@ -152,7 +153,8 @@
       },
       showReceipt: async function (order) {
         this.receipt = { id: order.id, number: order.number, total: order.total, paid: order.paid,
-                         change: order.change, payments: order.payments, text: "" };
+                         change: order.change, payments: order.payments, loyalty: order.loyalty || null,
+                         text: "" };
         try {
           const res = await fetch("/api/v1/orders/" + order.id + "/receipt?format=text&paper=80",
                                   { headers: { Accept: "text/plain" } });
@@ -175,6 +177,7 @@
         this.good = { lines: [], orderDiscount: null };
         this.cards = [];
         this.member = null;
+        if (this.resetLoyalty) this.resetLoyalty();
         this.receipt = null;
         this.dialog = null;
         this.clientUuid = u.newUuid();
