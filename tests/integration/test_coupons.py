@@ -18,7 +18,7 @@ from shouyin.customers.crypto import FieldCipher, KeyRing
 from shouyin.customers.models import Member
 from shouyin.customers.schemas import MemberCreate
 from shouyin.errors import DomainError
-from shouyin.loyalty import coupons, ledger
+from shouyin.loyalty import coupon_templates, coupons, ledger
 from shouyin.loyalty.coupon_schemas import CouponTemplateIn, MemberFilters
 from shouyin.loyalty.models import Coupon, CouponTemplate, MemberAccount, Tier
 from shouyin.stores.models import Store
@@ -47,7 +47,7 @@ def _member(
 def _template(session: Session, actor: Principal, **fields: Any) -> CouponTemplate:
     values: dict[str, Any] = {"name": "满100减20", "kind": "threshold", "value": 2000,
                               "min_spend": 10000, "valid_days": 30} | fields  # fmt: skip
-    return coupons.create_template(session, data=CouponTemplateIn(**values), actor=actor)
+    return coupon_templates.create_template(session, data=CouponTemplateIn(**values), actor=actor)
 
 
 def _code_of(call: Any) -> str:
@@ -128,17 +128,17 @@ def test_terms_are_fixed_once_a_coupon_was_issued(session: Session) -> None:
     template = _template(session, actor)
     data = CouponTemplateIn(name="满100减30", kind="threshold", value=3000, min_spend=10000,
                             valid_days=30)  # fmt: skip
-    coupons.update_template(session, template_id=template.id, data=data, actor=actor)
+    coupon_templates.update_template(session, template_id=template.id, data=data, actor=actor)
     assert template.value == 3000  # nothing issued yet: the terms may change
     coupons.issue(session, template_id=template.id, actor=actor, at=NOW,
                   member_ids=[_member(session, actor).id])  # fmt: skip
     worse = data.model_copy(update={"value": 1000})
-    call = lambda: coupons.update_template(  # noqa: E731
+    call = lambda: coupon_templates.update_template(  # noqa: E731
         session, template_id=template.id, data=worse, actor=actor
     )
     assert _code_of(call) == "coupon.template_in_use"
     renamed = data.model_copy(update={"name": "夏季满减", "active": False, "valid_days": 7})
-    coupons.update_template(session, template_id=template.id, data=renamed, actor=actor)
+    coupon_templates.update_template(session, template_id=template.id, data=renamed, actor=actor)
     assert (template.name, template.active, template.valid_days) == ("夏季满减", False, 7)
     audited = select(AuditEntry).where(AuditEntry.action == "coupon_template.update")
     last = session.scalars(audited.order_by(AuditEntry.id.desc())).first()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -336,6 +336,32 @@ def list_members(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Member.id.desc()).limit(limit).offset(offset))
     return list(rows), total
+
+
+def member_ids_query(
+    *, store_id: int | None, tag: str | None, q: str | None, cipher: FieldCipher | None
+) -> Select[int]:
+    """The ids of the active members the member list's filters match, as a query to refine.
+
+    Blank filters are ignored and a tag is matched trimmed; a search needs the cipher.
+    """
+    query = select(Member.id).where(Member.status == "active")
+    if store_id is not None:
+        query = query.where(Member.store_id == store_id)
+    if tag and tag.strip():
+        tagged = select(MemberTag.member_id).where(MemberTag.tag == tag.strip())
+        query = query.where(Member.id.in_(tagged))
+    if q and q.strip():
+        if cipher is None:
+            raise ValueError("a search filter needs the member cipher")
+        query = query.where(lookup_condition(q, cipher))
+    return query
+
+
+def active_ids(session: Session, *, ids: Collection[int]) -> set[int]:
+    """Those of ``ids`` that belong to an existing, active member."""
+    query = select(Member.id).where(Member.id.in_(list(ids)), Member.status == "active")
+    return set(session.scalars(query))
 
 
 def summary(member: Member, cipher: FieldCipher) -> MemberSummary:

@@ -1,10 +1,10 @@
-"""Coupons (优惠券): templates, issuing (by hand, in bulk, by rule), reading and voiding.
+"""Coupons (优惠券): issuing (by hand, in bulk, by rule), codes, reading and voiding.
 
 A coupon carries its code, owner, status and validity window; its terms (kind, value,
-minimum spend, scope) stay on the template, so those terms are frozen once a coupon of the
-template exists. Redemption belongs to checkout: it flips ``status`` from issued to redeemed
-with one conditional UPDATE, and :func:`void` uses the same condition, so a coupon can never
-be both voided and redeemed.
+minimum spend, scope) stay on the template (see :mod:`shouyin.loyalty.coupon_templates`),
+so those terms are frozen once a coupon of the template exists. Redemption belongs to
+checkout: it flips ``status`` from issued to redeemed with one conditional UPDATE, and
+:func:`void` uses the same condition, so a coupon can never be both voided and redeemed.
 """
 
 from __future__ import annotations
@@ -15,23 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
-from shouyin.catalog import service as catalog
 from shouyin.customers import service as members
 from shouyin.customers.crypto import FieldCipher
-from shouyin.customers.models import Member, MemberTag
 from shouyin.errors import Conflict, NotFound, ValidationFailed
-from shouyin.loyalty.coupon_schemas import (
-    CouponPublic,
-    CouponTemplateIn,
-    IssueResult,
-    MemberFilters,
-)
+from shouyin.loyalty.coupon_schemas import CouponPublic, IssueResult, MemberFilters
+from shouyin.loyalty.coupon_templates import get_template
 from shouyin.loyalty.models import Coupon, CouponTemplate, MemberAccount, Tier
 from shouyin.shared.clock import as_utc
 from shouyin.shared.types import table_of
@@ -42,8 +36,6 @@ CODE_PREFIX = "CP"
 CODE_LENGTH = 10
 EVENTS = ("registration", "tier_upgrade")
 BATCH = 1000  # members per bulk round: one limit query and one multi-row insert each
-# What a coupon promises its holder: fixed once a coupon of the template was issued.
-TERMS = ("kind", "value", "min_spend", "scope", "scope_ids", "gift_product_id")
 _coupons = table_of(Coupon)
 
 
@@ -54,172 +46,6 @@ def new_code() -> str:
 def clean_code(text: str) -> str:
     """A code as scanned or typed: case, spaces and dashes do not matter."""
     return text.strip().upper().replace(" ", "").replace("-", "")
-
-
-# --- templates ------------------------------------------------------------------------------
-
-
-def _check_value(data: CouponTemplateIn) -> None:
-    if data.kind == "threshold" and not (data.min_spend > 0 and 0 < data.value <= data.min_spend):
-        raise ValidationFailed(
-            "A threshold coupon needs a minimum spend above 0 and an amount off above 0 and "
-            "no larger than the minimum spend.",
-            code="coupon.value_invalid",
-        )
-    if data.kind == "percent" and not 1 <= data.value <= 9999:
-        raise ValidationFailed(
-            "A percent coupon takes 1 to 9999 basis points off (1500 = 15% off).",
-            code="coupon.value_invalid",
-        )
-    if data.kind == "voucher" and data.value <= 0:
-        raise ValidationFailed("A voucher needs an amount above 0.", code="coupon.value_invalid")
-    if data.kind == "gift" and (data.value != 0 or data.gift_product_id is None):
-        raise ValidationFailed(
-            "A gift coupon names its gift product and has no amount.", code="coupon.gift_invalid"
-        )
-    if data.kind != "gift" and data.gift_product_id is not None:
-        raise ValidationFailed(
-            "Only a gift coupon names a gift product.", code="coupon.gift_invalid"
-        )
-
-
-def _check_gift(session: Session, product_id: int | None) -> None:
-    if product_id is None:
-        return
-    found = catalog.products_for_sale(session, product_ids=[product_id]).get(product_id)
-    if found is None or not found.active:
-        raise ValidationFailed(
-            "Product {product_id} is unknown or not on sale.",
-            code="coupon.gift_product_unknown",
-            details={"product_id": product_id},
-        )
-
-
-def _check_scope(session: Session, data: CouponTemplateIn) -> list[int]:
-    ids = sorted(set(data.scope_ids))
-    if data.scope == "all":
-        if ids:
-            raise ValidationFailed(
-                "A coupon for every product lists no categories or products.",
-                code="coupon.scope_invalid",
-            )
-        return []
-    if not ids:
-        raise ValidationFailed(
-            "Choose the categories or products the coupon applies to.", code="coupon.scope_invalid"
-        )
-    if data.scope == "categories":
-        known = {c.id for c in catalog.list_categories(session)}
-    else:
-        known = set(catalog.products_for_sale(session, product_ids=ids))
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise ValidationFailed(
-            "These categories or products do not exist: {ids}.",
-            code="coupon.scope_unknown",
-            details={"ids": ", ".join(map(str, unknown))},
-        )
-    return ids
-
-
-def _check_validity(data: CouponTemplateIn) -> None:
-    start, end = data.valid_from, data.valid_to
-    by_days = data.valid_days is not None
-    by_window = start is not None and end is not None and start < end
-    if by_days == by_window or (by_days and (start is not None or end is not None)):
-        raise ValidationFailed(
-            "A coupon is valid either for a number of days from issue or from a start to a "
-            "later end.",
-            code="coupon.validity_invalid",
-        )
-
-
-def _checked(session: Session, data: CouponTemplateIn) -> dict[str, Any]:
-    """The template's columns, after every rule has passed."""
-    name = data.name.strip()
-    if not name:
-        raise ValidationFailed(
-            "A coupon template needs a name of 1 to 60 characters.", code="coupon.name_invalid"
-        )
-    _check_value(data)
-    _check_validity(data)
-    _check_gift(session, data.gift_product_id)
-    return data.model_dump() | {"name": name, "scope_ids": _check_scope(session, data)}
-
-
-def _audit_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
-
-
-def create_template(
-    session: Session, *, data: CouponTemplateIn, actor: Principal | None
-) -> CouponTemplate:
-    values = _checked(session, data)
-    template = CouponTemplate(**values)
-    session.add(template)
-    session.flush()
-    audit.record(
-        session, actor=actor, action="coupon_template.create", entity="coupon_template",
-        entity_id=template.id, after=_audit_values(values),
-    )  # fmt: skip
-    return template
-
-
-def get_template(session: Session, *, template_id: int) -> CouponTemplate:
-    template = session.get(CouponTemplate, template_id)
-    if template is None:
-        raise NotFound(
-            "No such coupon template.",
-            code="coupon.template_not_found",
-            details={"template_id": template_id},
-        )
-    return template
-
-
-def issued_count(session: Session, *, template_id: int) -> int:
-    query = select(func.count()).where(Coupon.template_id == template_id)
-    return session.scalar(query) or 0
-
-
-def update_template(
-    session: Session, *, template_id: int, data: CouponTemplateIn, actor: Principal | None
-) -> CouponTemplate:
-    """Replace a template; its terms only while no coupon of it exists."""
-    template = get_template(session, template_id=template_id)
-    values = _checked(session, data)
-    before = {k: getattr(template, k) for k in values}
-    changed = {k: v for k, v in values.items() if before[k] != v}
-    if any(k in TERMS for k in changed) and issued_count(session, template_id=template_id):
-        raise Conflict(
-            "Coupons of this template were issued, so its kind, amounts, scope and gift are "
-            "fixed. Make a new template instead.",
-            code="coupon.template_in_use",
-        )
-    for key, value in changed.items():
-        setattr(template, key, value)
-    session.flush()
-    audit.record(
-        session, actor=actor, action="coupon_template.update", entity="coupon_template",
-        entity_id=template.id, before=_audit_values({k: before[k] for k in changed}),
-        after=_audit_values(changed),
-    )  # fmt: skip
-    return template
-
-
-def list_templates(
-    session: Session, *, active: bool | None = None
-) -> list[tuple[CouponTemplate, int]]:
-    """Templates, newest first, each with how many coupons were issued from it."""
-    counts = (
-        select(Coupon.template_id, func.count().label("n")).group_by(Coupon.template_id).subquery()
-    )
-    query = select(CouponTemplate, func.coalesce(counts.c.n, 0)).outerjoin(
-        counts, counts.c.template_id == CouponTemplate.id
-    )
-    if active is not None:
-        query = query.where(CouponTemplate.active.is_(active))
-    rows = session.execute(query.order_by(CouponTemplate.id.desc()))
-    return [(template, int(n)) for template, n in rows]
 
 
 # --- issuing --------------------------------------------------------------------------------
@@ -316,8 +142,7 @@ def _issue_batch(
 
 def _known_members(session: Session, member_ids: Sequence[int]) -> list[int]:
     ids = sorted(set(member_ids))
-    query = select(Member.id).where(Member.id.in_(ids), Member.status == "active")
-    missing = len(ids) - len(set(session.scalars(query)))
+    missing = len(ids) - len(members.active_ids(session, ids=ids))
     if missing:
         raise ValidationFailed(
             "{missing} of the members do not exist or are no longer active.",
@@ -327,44 +152,39 @@ def _known_members(session: Session, member_ids: Sequence[int]) -> list[int]:
     return ids
 
 
-def _tier_condition(session: Session, tier_id: int) -> ColumnElement[bool]:
+def _tier_condition(
+    session: Session, tier_id: int, member_id: ColumnElement[int]
+) -> ColumnElement[bool]:
     tier = session.get(Tier, tier_id)
     if tier is None:
         raise ValidationFailed(
             "No such tier.", code="coupon.tier_unknown", details={"tier_id": tier_id}
         )
     accounts = select(MemberAccount.member_id)
-    in_tier = Member.id.in_(accounts.where(MemberAccount.tier_id == tier_id))
+    in_tier = member_id.in_(accounts.where(MemberAccount.tier_id == tier_id))
     # A member without an account yet is in the entry tier: accounts open on first use.
-    return or_(in_tier, Member.id.not_in(accounts)) if tier.rank == 0 else in_tier
+    return or_(in_tier, member_id.not_in(accounts)) if tier.rank == 0 else in_tier
 
 
-def _filter_conditions(
+def _filtered_ids(
     session: Session, filters: MemberFilters, cipher: FieldCipher | None
-) -> list[ColumnElement[bool]]:
-    """The member list's filters (see customers.service.list_members) plus the tier."""
-    conditions: list[ColumnElement[bool]] = [Member.status == "active"]
-    if filters.store_id is not None:
-        conditions.append(Member.store_id == filters.store_id)
-    if filters.tag and filters.tag.strip():
-        tagged = select(MemberTag.member_id).where(MemberTag.tag == filters.tag.strip())
-        conditions.append(Member.id.in_(tagged))
-    if filters.q and filters.q.strip():
-        if cipher is None:
-            raise ValueError("a search filter needs the member cipher")
-        conditions.append(members.lookup_condition(filters.q, cipher))
+) -> Select[int]:
+    """The member list's filters (see customers.service.member_ids_query) plus the tier."""
+    query = members.member_ids_query(
+        store_id=filters.store_id, tag=filters.tag, q=filters.q, cipher=cipher
+    )
     if filters.tier_id is not None:
-        conditions.append(_tier_condition(session, filters.tier_id))
-    return conditions
+        member_id = query.selected_columns[0]
+        query = query.where(_tier_condition(session, filters.tier_id, member_id))
+    return query
 
 
-def _filtered_batches(
-    session: Session, conditions: list[ColumnElement[bool]]
-) -> Iterator[list[int]]:
+def _filtered_batches(session: Session, query: Select[int]) -> Iterator[list[int]]:
+    member_id = query.selected_columns[0]
     last = 0
     while True:
-        query = select(Member.id).where(*conditions, Member.id > last)
-        ids = list(session.scalars(query.order_by(Member.id).limit(BATCH)))
+        page = query.where(member_id > last).order_by(member_id).limit(BATCH)
+        ids = list(session.scalars(page))
         if not ids:
             return
         yield ids
@@ -395,7 +215,7 @@ def issue(
         assert filters is not None
         store_id = actor.scope_store(filters.store_id)
         filters = filters.model_copy(update={"store_id": store_id})
-        batches = _filtered_batches(session, _filter_conditions(session, filters, cipher))
+        batches = _filtered_batches(session, _filtered_ids(session, filters, cipher))
         # What was searched for may be a mobile or a name: the audit says only that it was.
         target = {"filters": filters.model_dump(exclude_none=True, exclude={"q"}),
                   "searched": bool(filters.q)}  # fmt: skip

@@ -11,7 +11,7 @@ from shouyin.auth.principal import Principal
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.keys import cipher_for
 from shouyin.db import ReadDb, WriteDb
-from shouyin.loyalty import coupons
+from shouyin.loyalty import coupon_templates, coupons
 from shouyin.loyalty.coupon_schemas import (
     CouponPage,
     CouponPublic,
@@ -45,7 +45,7 @@ def cipher(request: Request) -> FieldCipher:
 def list_templates(
     principal: LoyaltyReader, db: ReadDb, active: Annotated[bool | None, Query()] = None
 ) -> list[CouponTemplatePublic]:
-    rows = coupons.list_templates(db, active=active)
+    rows = coupon_templates.list_templates(db, active=active)
     return [CouponTemplatePublic.model_validate(template) for template, _ in rows]
 
 
@@ -55,7 +55,7 @@ def list_templates(
 def create_template(
     data: CouponTemplateIn, principal: Configurer, db: WriteDb
 ) -> CouponTemplatePublic:
-    template = coupons.create_template(db, data=data, actor=principal)
+    template = coupon_templates.create_template(db, data=data, actor=principal)
     return CouponTemplatePublic.model_validate(template)
 
 
@@ -63,7 +63,9 @@ def create_template(
     "/coupon-templates/{template_id}", response_model=CouponTemplatePublic, responses=ERRORS
 )
 def get_template(template_id: IdPath, principal: LoyaltyReader, db: ReadDb) -> CouponTemplatePublic:
-    return CouponTemplatePublic.model_validate(coupons.get_template(db, template_id=template_id))
+    return CouponTemplatePublic.model_validate(
+        coupon_templates.get_template(db, template_id=template_id)
+    )
 
 
 @router.put(
@@ -74,7 +76,9 @@ def update_template(
 ) -> CouponTemplatePublic:
     """Replace the template. Once coupons were issued only the name, validity for future
     coupons, limit, stacking, rule and active flag may change."""
-    template = coupons.update_template(db, template_id=template_id, data=data, actor=principal)
+    template = coupon_templates.update_template(
+        db, template_id=template_id, data=data, actor=principal
+    )
     return CouponTemplatePublic.model_validate(template)
 
 

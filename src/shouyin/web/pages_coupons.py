@@ -1,4 +1,4 @@
-"""Back office: coupon templates (list, create, edit), issuing them, and the coupons issued.
+"""Back office: coupon templates (list, create, edit); issuing is in pages_coupons_issue.
 
 Amounts are typed in yuan; a percent coupon is typed as the 折 number shoppers know (8.5 =
 15% off) and stored as basis points off. A fixed validity window is typed as local dates:
@@ -10,29 +10,23 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
 from shouyin.catalog import service as catalog
-from shouyin.customers import service as members
-from shouyin.customers.keys import cipher_for
-from shouyin.customers.models import Member
 from shouyin.db import ReadDb, WriteDb
-from shouyin.errors import DomainError, NotFound, ValidationFailed
-from shouyin.loyalty import coupons
-from shouyin.loyalty.coupon_schemas import CouponTemplateIn, MemberFilters
-from shouyin.loyalty.models import CouponTemplate, Tier
-from shouyin.shared.clock import to_local, utcnow
+from shouyin.errors import DomainError, ValidationFailed
+from shouyin.loyalty import coupon_templates
+from shouyin.loyalty.coupon_schemas import CouponTemplateIn
+from shouyin.loyalty.models import CouponTemplate
+from shouyin.shared.clock import to_local
 from shouyin.shared.money import Money
-from shouyin.stores import service as stores
-from shouyin.web.office_common import PAGE_SIZE, _, error_of, page_count, parse_day, parse_id
+from shouyin.web.office_common import _, error_of, parse_day, parse_id
 from shouyin.web.office_common import validated as validated_form
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
@@ -40,7 +34,6 @@ from shouyin.web.templating import render
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require("loyalty.read"))]
 Configurer = Annotated[Principal, Depends(require("loyalty.configure"))]
-Issuer = Annotated[Principal, Depends(require("coupons.issue"))]
 TemplateId = Annotated[int, Path(ge=1, le=ID_MAX)]
 # Head office sets coupons up for the chain; its dates are read in the default zone.
 TIMEZONE = "Asia/Shanghai"
@@ -202,14 +195,14 @@ def last_day(valid_to: datetime | None) -> str:
     return (to_local(valid_to, TIMEZONE) - timedelta(microseconds=1)).date().isoformat()
 
 
-def _gift_name(db: Session, template: CouponTemplate) -> str | None:
+def gift_name(db: Session, template: CouponTemplate) -> str | None:
     if template.gift_product_id is None:
         return None
     found = catalog.products_for_sale(db, product_ids=[template.gift_product_id])
     return found[template.gift_product_id].name if found else None
 
 
-def _labels() -> dict[str, Any]:
+def page_labels() -> dict[str, Any]:
     return {
         "kind_labels": KIND_LABELS, "scope_labels": SCOPE_LABELS, "auto_labels": AUTO_LABELS,
         "status_labels": COUPON_STATUS_LABELS, "zhe": zhe, "percent_off": percent_off,
@@ -222,12 +215,12 @@ def _labels() -> dict[str, Any]:
 
 @router.get(BASE)
 def templates_page(request: Request, principal: Reader, db: ReadDb) -> Response:
-    rows = coupons.list_templates(db)
+    rows = coupon_templates.list_templates(db)
     gift_ids = [t.gift_product_id for t, _n in rows if t.gift_product_id]
     context = {
         "rows": rows, "gifts": catalog.products_for_sale(db, product_ids=gift_ids),
         "can_configure": principal.can("loyalty.configure"),
-        "can_issue": principal.can("coupons.issue"), **_labels(),
+        "can_issue": principal.can("coupons.issue"), **page_labels(),
     }  # fmt: skip
     return render(request, "loyalty/coupons.html", context)
 
@@ -237,11 +230,11 @@ def _form_page(
     error: dict[str, Any] | None = None, saved: bool = False, status: int = 200,
 ) -> Response:  # fmt: skip
     principal: Principal = request.state.principal
-    issued = coupons.issued_count(db, template_id=template.id) if template else 0
+    issued = coupon_templates.issued_count(db, template_id=template.id) if template else 0
     context = {
         "form": form, "template": template, "error": error, "saved": saved, "issued": issued,
         "categories": catalog.list_categories(db),
-        "can_configure": principal.can("loyalty.configure"), **_labels(),
+        "can_configure": principal.can("loyalty.configure"), **page_labels(),
     }  # fmt: skip
     return render(request, "loyalty/coupons_form.html", context, status_code=status)
 
@@ -258,7 +251,7 @@ def create_template_submit(
     request: Request, principal: Configurer, db: WriteDb, form: Annotated[TemplateForm, Depends()]
 ) -> Response:
     try:
-        created = coupons.create_template(db, data=form.data(db), actor=principal)
+        created = coupon_templates.create_template(db, data=form.data(db), actor=principal)
     except DomainError as exc:
         db.rollback()
         return _form_page(request, db, vars(form), error=error_of(request, exc), status=exc.status)
@@ -270,7 +263,7 @@ def edit_template_page(
     request: Request, principal: Reader, db: ReadDb, template_id: TemplateId,
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:  # fmt: skip
-    template = coupons.get_template(db, template_id=template_id)
+    template = coupon_templates.get_template(db, template_id=template_id)
     return _form_page(request, db, _form_of(db, template), template=template, saved=bool(saved))
 
 
@@ -279,159 +272,16 @@ def update_template_submit(
     request: Request, principal: Configurer, db: WriteDb, template_id: TemplateId,
     form: Annotated[TemplateForm, Depends()],
 ) -> Response:  # fmt: skip
-    coupons.get_template(db, template_id=template_id)
+    coupon_templates.get_template(db, template_id=template_id)
     try:
-        coupons.update_template(db, template_id=template_id, data=form.data(db), actor=principal)
+        coupon_templates.update_template(
+            db, template_id=template_id, data=form.data(db), actor=principal
+        )
     except DomainError as exc:
         db.rollback()
-        template = coupons.get_template(db, template_id=template_id)
+        template = coupon_templates.get_template(db, template_id=template_id)
         error = error_of(request, exc)
         return _form_page(
             request, db, vars(form), template=template, error=error, status=exc.status
         )
     return RedirectResponse(f"{BASE}/{template_id}?saved=1", status_code=303)
-
-
-# --- issuing --------------------------------------------------------------------------------
-
-
-def _issue_page(
-    request: Request, db: Session, principal: Principal, template: CouponTemplate, *,
-    form: dict[str, Any] | None = None, error: dict[str, Any] | None = None, status: int = 200,
-) -> Response:  # fmt: skip
-    done = {k: request.query_params.get(k) for k in ("issued", "members", "skipped")}
-    context = {
-        "template": template, "form": form or {"count": "1"}, "error": error,
-        "done": done if done["issued"] is not None else None,
-        "stores": stores.list_stores(db, store_id=principal.store_id),
-        "tiers": db.scalars(select(Tier).where(Tier.active.is_(True)).order_by(Tier.rank)).all(),
-        "own_store": principal.store_id, "gift_name": _gift_name(db, template), **_labels(),
-    }  # fmt: skip
-    return render(request, "loyalty/coupons_issue.html", context, status_code=status)
-
-
-@router.get(BASE + "/{template_id}/issue")
-def issue_page(
-    request: Request, principal: Issuer, db: ReadDb, template_id: TemplateId
-) -> Response:
-    template = coupons.get_template(db, template_id=template_id)
-    return _issue_page(request, db, principal, template)
-
-
-def _one_member(request: Request, db: Session, query: str) -> int:
-    if not query.strip():
-        raise ValidationFailed("Enter the member's mobile or card number.", code="coupon.no_member")
-    found = members.lookup(db, query=query, cipher=cipher_for(request.app.state.settings))
-    if not found:
-        raise ValidationFailed("No member has this mobile or card number.", code="coupon.no_member")
-    if len(found) > 1:
-        raise ValidationFailed(
-            "Several members match: enter the full mobile or card number.",
-            code="coupon.member_ambiguous",
-        )
-    return found[0].id
-
-
-@router.post(BASE + "/{template_id}/issue")
-def issue_submit(
-    request: Request, principal: Issuer, db: WriteDb, template_id: TemplateId,
-    mode: Annotated[str, Form(max_length=10)] = "one",
-    member: Annotated[str, Form(max_length=40)] = "",
-    tag: Annotated[str, Form(max_length=30)] = "",
-    store_id: Annotated[str, Form(max_length=12)] = "",
-    tier_id: Annotated[str, Form(max_length=12)] = "",
-    count: Annotated[str, Form(max_length=5)] = "1",
-) -> Response:  # fmt: skip
-    template = coupons.get_template(db, template_id=template_id)
-    typed = {"mode": mode, "member": member, "tag": tag, "store_id": store_id,
-             "tier_id": tier_id, "count": count}  # fmt: skip
-    try:
-        number = int(count) if count.strip().isdigit() and len(count.strip()) < 3 else 0
-        if not 1 <= number <= 20:
-            raise ValidationFailed("Issue 1 to 20 coupons per member.", code="coupon.count_invalid")
-        target: dict[str, Any] = (
-            {"member_ids": [_one_member(request, db, member)]} if mode == "one" else
-            {"filters": MemberFilters(tag=tag.strip() or None, store_id=parse_id(store_id),
-                                      tier_id=parse_id(tier_id))}
-        )  # fmt: skip
-        result = coupons.issue(
-            db, template_id=template_id, actor=principal, at=utcnow(), count=number, **target
-        )
-    except DomainError as exc:
-        db.rollback()
-        template = coupons.get_template(db, template_id=template_id)
-        error = error_of(request, exc)
-        return _issue_page(
-            request, db, principal, template, form=typed, error=error, status=exc.status
-        )
-    query = urlencode(result.model_dump())
-    return RedirectResponse(f"{BASE}/{template.id}/issue?{query}", status_code=303)
-
-
-# --- issued coupons -------------------------------------------------------------------------
-
-
-def masked_name(name: str) -> str:
-    return name[:1] + "*" * (len(name) - 1)
-
-
-def _holders(request: Request, db: Session, member_ids: list[int]) -> dict[int, dict[str, str]]:
-    """Masked name and card number of the listed coupons' members, in one query."""
-    cipher = cipher_for(request.app.state.settings)
-    holders: dict[int, dict[str, str]] = {}
-    for member in db.scalars(select(Member).where(Member.id.in_(member_ids))):
-        summary = members.summary(member, cipher)
-        holders[member.id] = {"name": masked_name(summary.name), "card_no": summary.card_no}
-    return holders
-
-
-def _issued_page(
-    request: Request, db: Session, principal: Principal, template: CouponTemplate, *,
-    status: str = "", page: int = 1, error: dict[str, Any] | None = None, http_status: int = 200,
-) -> Response:  # fmt: skip
-    chosen = status if status in COUPON_STATUS_LABELS else None
-    rows, total = coupons.template_coupons(
-        db, template_id=template.id, at=utcnow(), status=chosen, limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-    )  # fmt: skip
-    ids = sorted({c.member_id for c in rows if c.member_id is not None})
-    context = {
-        "template": template, "rows": rows, "holders": _holders(request, db, ids),
-        "total": total, "page": page, "pages": page_count(total), "status": chosen or "",
-        "can_void": principal.can("coupons.issue"), "voided": request.query_params.get("voided"),
-        "error": error, "gift_name": _gift_name(db, template), **_labels(),
-    }  # fmt: skip
-    return render(request, "loyalty/coupons_issued.html", context, status_code=http_status)
-
-
-@router.get(BASE + "/{template_id}/coupons")
-def issued_page(
-    request: Request, principal: Reader, db: ReadDb, template_id: TemplateId,
-    status: Annotated[str, Query(max_length=10)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:  # fmt: skip
-    template = coupons.get_template(db, template_id=template_id)
-    return _issued_page(request, db, principal, template, status=status, page=page)
-
-
-@router.post(BASE + "/{template_id}/coupons/void")
-def void_submit(
-    request: Request, principal: Issuer, db: WriteDb, template_id: TemplateId,
-    code: Annotated[str, Form(max_length=40)] = "",
-    reason: Annotated[str, Form(max_length=200)] = "",
-) -> Response:  # fmt: skip
-    coupons.get_template(db, template_id=template_id)
-    try:
-        found = coupons.get_by_code(db, code=code, at=utcnow())
-        if found.template_id != template_id:  # the form lists this template's coupons only
-            raise NotFound("No coupon has the code {code}.", code="coupon.not_found",
-                           details={"code": code})  # fmt: skip
-        coupons.void(db, code=code, reason=reason, actor=principal, at=utcnow())
-    except DomainError as exc:
-        db.rollback()
-        template = coupons.get_template(db, template_id=template_id)
-        error = error_of(request, exc)
-        return _issued_page(request, db, principal, template, error=error, http_status=exc.status)
-    return RedirectResponse(
-        f"{BASE}/{template_id}/coupons?{urlencode({'voided': code})}", status_code=303
-    )

@@ -29,6 +29,7 @@ ROUTER_MODULES = (
     "shouyin.loyalty.admin_router",
     "shouyin.loyalty.points_router",
     "shouyin.web.pages_coupons",
+    "shouyin.web.pages_coupons_issue",
     "shouyin.web.pages_stored_value",
     "shouyin.web.pages_loyalty_admin",
     "shouyin.web.pages_points",
