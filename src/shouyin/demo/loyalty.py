@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from shouyin.catalog.models import Category
+from shouyin.customers.models import Member
 from shouyin.loyalty import catalogue, ledger, rules
 from shouyin.loyalty.models import (
     Coupon,
@@ -82,16 +83,21 @@ def _stored_value(session: Session, *, rng: random.Random, now: datetime) -> Non
             RechargeRule(name="充1000送150", min_principal=100_000, bonus=15_000),
         ]
     )
-    member_ids = list(
-        session.scalars(select(MemberAccount.member_id).order_by(MemberAccount.member_id))
+    # Recharged at the store where they registered, so the liability report has its stores.
+    home = dict(
+        session.execute(
+            select(MemberAccount.member_id, Member.store_id)
+            .join(Member, Member.id == MemberAccount.member_id)
+            .order_by(MemberAccount.member_id)
+        ).all()
     )
     conn = session.connection()
-    for member_id in rng.sample(member_ids, k=len(member_ids) // 10):
+    for member_id in rng.sample(sorted(home), k=len(home) // 10):
         principal, bonus = rng.choice([(50_000, 5_000), (100_000, 15_000), (20_000, 0)])
         spent = rng.randrange(0, principal // 2, 100)
         change = ledger.Change(
             kind="opening", sv_principal=principal - spent, sv_bonus=bonus,
-            reason="demo stored value",
+            store_id=home[member_id], reason="demo stored value",
         )  # fmt: skip
         ledger.post(conn, member_id=member_id, change=change, at=now)
 

@@ -65,7 +65,8 @@ class LedgerEntry(Base):
     id: Mapped[BigPk]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # sale, recharge, sv_refund, adjust, expire, gift, merge, return, compensation
+    # sale, recharge, sv_refund, adjust, expire, gift, merge, return, compensation, opening
+    # (a balance brought over from history or another system)
     kind: Mapped[str] = mapped_column(String(16))
     points: Mapped[int] = mapped_column(Integer, default=0)
     growth: Mapped[int] = mapped_column(Integer, default=0)

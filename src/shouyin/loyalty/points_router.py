@@ -30,7 +30,16 @@ PointsAdjuster = Annotated[Principal, Depends(require("points.adjust"))]
 Configurer = Annotated[Principal, Depends(require("loyalty.configure"))]
 Seller = Annotated[Principal, Depends(require("sales.sell"))]
 Kind = Literal[
-    "sale", "return", "recharge", "sv_refund", "adjust", "expire", "gift", "merge", "compensation"
+    "sale",
+    "return",
+    "recharge",
+    "sv_refund",
+    "adjust",
+    "expire",
+    "gift",
+    "merge",
+    "compensation",
+    "opening",
 ]
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed"},

@@ -26,7 +26,7 @@ from shouyin.stores.models import Store
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 KINDS = ("sale", "return", "recharge", "sv_refund", "adjust", "expire", "gift", "merge",
-         "compensation")  # fmt: skip
+         "compensation", "opening")  # fmt: skip
 
 
 def tier_public(tier: Tier) -> TierPublic:

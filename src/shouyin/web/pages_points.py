@@ -42,6 +42,7 @@ KIND_LABELS = {
     "gift": _("Gift redemption"),
     "merge": _("Merge"),
     "compensation": _("Compensation"),
+    "opening": _("Opening balance"),
 }
 TIER_REASON_LABELS = {
     "upgrade": _("Upgrade"),
