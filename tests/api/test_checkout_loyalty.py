@@ -276,3 +276,32 @@ def test_welcome_and_upgrade_coupons_are_issued_by_their_rules(harness: AppHarne
     assert order["loyalty"]["upgraded_to"] == "银卡"
     with harness.db.read() as session:
         assert names(session) == ["新人券", "升级礼券"]
+
+
+@BOTH
+def test_a_category_offer_covers_the_categories_under_it(harness: AppHarness) -> None:
+    from shouyin.catalog.models import Category
+
+    def build(session: Any) -> dict[str, Any]:
+        drinks = Category(name=f"饮料{factories.next_id()}")
+        session.add(drinks)
+        session.flush()
+        soda = Category(name=f"碳酸饮料{factories.next_id()}", parent_id=drinks.id)
+        session.add(soda)
+        session.flush()
+        store = factories.make_store(session)
+        cola = factories.make_product(session, price=300, category=soda, stock={store.id: 9})
+        factories.make_promotion(
+            session, kind="nth_discount", params={"n": 2, "percent_off": 5000},
+            scope="categories", scope_ids=[drinks.id], name="饮料第二件半价",
+        )  # fmt: skip
+        return {"store": store, "cola": cola}
+
+    shop = harness.write(build)
+    client = harness.client(harness.user("cashier", shop["store"]))
+    body = {"store_id": shop["store"].id, "lines": [{"product_id": shop["cola"].id, "quantity": 2}]}
+    quote = client.post("/api/v1/orders/quote", json=body).json()
+    assert quote["total"] == 450
+    assert [s["label"] for s in quote["steps"] if s["kind"] == "item_promotion"] == [
+        "饮料第二件半价"
+    ]

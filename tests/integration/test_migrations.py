@@ -88,3 +88,60 @@ def test_export_members_command_writes_an_owner_only_file(
             text("SELECT actor FROM audit_log WHERE action = 'member.export'")
         ).all()
     assert len(actors) == 1 and actors[0][0].startswith("cli:")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_loyalty_migration_counts_past_spending_toward_tiers(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from shouyin.loyalty.models import MemberAccount, Tier
+    from shouyin.sales.models import Order
+    from shouyin.shared.clock import utcnow
+    from tests import factories
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        base = request.getfixturevalue("pg_base_url")
+        name = f"old{factories.next_id()}"
+        admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        url = f"{base}/{name}"
+    engine = make_engine(
+        url + ("?nopool" if backend == "postgresql" else ""), count_statements=False
+    )
+    runner.upgrade(engine, "0002")
+    with Session(engine) as session:
+        store = factories.make_store(session)
+        cashier = factories.make_user(session, store=store)
+        big, old, quiet = (factories.make_member(session) for _ in range(3))
+        now = utcnow()
+        for member, total, days_ago in (
+            (big, 600_000, 10),
+            (big, 10_000, 100),
+            (old, 900_000, 400),
+        ):
+            session.add(Order(
+                client_uuid=f"u{factories.next_id()}", number=f"N{factories.next_id()}",
+                store_id=store.id, cashier_id=cashier.id, member_id=member.id,
+                business_date=(now - timedelta(days=days_ago)).date(),
+                created_at=now - timedelta(days=days_ago), subtotal=total, discount_total=0,
+                total=total, paid=total, change=0, item_count=1, steps=[],
+            ))  # fmt: skip
+        session.commit()
+        ids = (big.id, old.id, quiet.id)
+    runner.upgrade(engine)
+    with Session(engine) as session:
+        tiers = dict(session.execute(select(Tier.id, Tier.code)).all())
+        accounts = {a.member_id: a for a in session.scalars(select(MemberAccount))}
+        found = [(accounts[i].growth, tiers[accounts[i].tier_id], accounts[i].points) for i in ids]
+    engine.dispose()
+    # Only the last 365 days count; no points are granted for sales made before loyalty.
+    assert found == [(610_000, "gold", 0), (0, "regular", 0), (0, "regular", 0)]

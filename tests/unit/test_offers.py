@@ -272,8 +272,9 @@ def test_gift_coupon_makes_one_unit_free() -> None:
     gift = coupon(kind="gift", value=0, gift_product_id=2)
     priced = price(item(1, 1000), item(2, 600, 3), coupons=(gift,))
     assert [x.coupon for x in priced.lines] == [0, 600]
-    weighed = price(item(2, 1280, 532, weighed=True), coupons=(gift,))
-    assert weighed.total == 0
+    # Goods sold by weight have no "one unit": 10 kg of beef must not go free.
+    code = error_code(lines=(item(2, 12000, 10_000, weighed=True),), coupons=(gift,))
+    assert code == "coupon.gift_missing"
 
 
 def test_gift_coupon_respects_its_minimum_spend() -> None:

@@ -105,6 +105,22 @@ def record_price_change(
 # --- categories ---------------------------------------------------------------------------
 
 
+def category_subtrees(session: Session) -> dict[int, frozenset[int]]:
+    """Each category with every category under it (itself included), in one query.
+
+    Offers scoped to "饮料" must also cover products filed under "碳酸饮料" below it.
+    """
+    parents = dict(session.execute(select(Category.id, Category.parent_id)).all())
+    below: dict[int, set[int]] = {cid: {cid} for cid in parents}
+    for cid in parents:
+        seen, parent = {cid}, parents[cid]
+        while parent is not None and parent not in seen:  # a cycle would be a data error
+            below.setdefault(parent, {parent}).add(cid)
+            seen.add(parent)
+            parent = parents.get(parent)
+    return {cid: frozenset(ids) for cid, ids in below.items()}
+
+
 def list_categories(session: Session) -> list[CategoryPublic]:
     return [
         CategoryPublic(id=c.id, name=c.name, sort=c.sort, product_count=n)

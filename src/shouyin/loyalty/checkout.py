@@ -122,7 +122,9 @@ def prepare(
         if offers.runs(p.window, store_id=store_id, now_utc=now, local=local,
                        tier_id=tier.id if tier else None, is_member=member is not None)
     ]  # fmt: skip
-    coupon_offers, coupon_ids = coupons_for_sale(session, coupon_codes, member_id, now)
+    coupon_offers, coupon_ids = coupons_for_sale(
+        session, coupon_codes, member_id, now, catalogue=catalogue
+    )
     settings = catalogue.settings
     points_offer = None
     if member is not None and points:
@@ -139,8 +141,9 @@ def prepare(
 
 
 def coupons_for_sale(
-    session: Session, codes: Sequence[str], member_id: int | None, now: datetime
-) -> tuple[tuple[offers.CouponOffer, ...], tuple[int, ...]]:
+    session: Session, codes: Sequence[str], member_id: int | None, now: datetime, *,
+    catalogue: Catalogue,
+) -> tuple[tuple[offers.CouponOffer, ...], tuple[int, ...]]:  # fmt: skip
     """The coupons given for a sale, checked (unknown, used, expired, another's: refused)."""
     if not codes:
         return (), ()
@@ -153,7 +156,8 @@ def coupons_for_sale(
         found.append(row)
     offers_ = tuple(
         offers.CouponOffer(
-            scope=r.scope, scope_ids=frozenset(r.scope_ids or ()), id=r.id, code=r.code,
+            scope=r.scope, scope_ids=catalogue.scope_ids(r.scope, r.scope_ids or ()), id=r.id,
+            code=r.code,
             name=r.name, kind=r.kind, value=r.value, min_spend=r.min_spend,
             gift_product_id=r.gift_product_id, stackable=r.stackable,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shouyin.db import Base
@@ -50,7 +50,8 @@ class MemberAccount(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"), index=True)
     points: Mapped[int] = mapped_column(Integer, default=0)
-    growth: Mapped[int] = mapped_column(Integer, default=0)  # lifetime; tiers use a window
+    # Lifetime, in fen: a big spender passes int4 over the years. Tiers use a window.
+    growth: Mapped[int] = mapped_column(BigInteger, default=0)
     sv_principal: Mapped[int] = mapped_column(Integer, default=0)
     sv_bonus: Mapped[int] = mapped_column(Integer, default=0)
     tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime())

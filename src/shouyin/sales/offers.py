@@ -305,12 +305,16 @@ def coupon_cuts(coupon: CouponOffer, lines: Sequence[WorkLine]) -> list[int]:
 
 
 def _gift_cuts(coupon: CouponOffer, lines: Sequence[WorkLine]) -> list[int]:
-    """兑换: one unit of the gift product becomes free (all of it when sold by weight)."""
+    """兑换: one unit of the gift product becomes free.
+
+    Goods sold by weight have no "one unit": a gift coupon never applies to them (templates
+    refuse them too), or a 10 kg line would go free.
+    """
     for line in lines:
-        if line.source.product_id == coupon.gift_product_id and line.net > 0:
+        source = line.source
+        if source.product_id == coupon.gift_product_id and line.net > 0 and not source.weighed:
             cuts = [0] * len(lines)
-            source = line.source
-            cuts[line.index] = line.net if source.weighed else round_div(line.net, source.quantity)
+            cuts[line.index] = round_div(line.net, source.quantity)
             return cuts
     raise _coupon_error(
         "Coupon {code} is for a gift item that is not in this sale.", "coupon.gift_missing",

@@ -79,7 +79,7 @@ def options(session: Session, *, data: QuoteRequest, actor: Principal) -> Member
     assert member is not None
     plain = price_cart(cart)
     held = _held_coupons(session, member.member_id, now)
-    offers, _ = coupons_for_sale(session, list(held), member.member_id, now)
+    offers, _ = coupons_for_sale(session, list(held), member.member_id, now, catalogue=catalogue)
     cart = replace(cart, offers=replace(cart.offers, coupons=offers))
     coupons = [_option(cart, plain, offer, held[offer.code]) for offer in offers]
     chosen = _best_coupons(cart, coupons)

@@ -6,6 +6,7 @@ Create Date: 2026-11-23 13:20:25.129248
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -103,7 +104,7 @@ def upgrade() -> None:
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('tier_id', sa.Integer(), nullable=True),
     sa.Column('points', sa.Integer(), nullable=False),
-    sa.Column('growth', sa.Integer(), nullable=False),
+    sa.Column('growth', sa.BigInteger(), nullable=False),
     sa.Column('sv_principal', sa.Integer(), nullable=False),
     sa.Column('sv_bonus', sa.Integer(), nullable=False),
     sa.Column('tier_since', sa.DateTime(timezone=True), nullable=True),
@@ -253,11 +254,45 @@ def upgrade() -> None:
         " updated_at) SELECT id, (SELECT id FROM tiers WHERE rank = 0), 0, 0, 0, 0,"
         " CURRENT_TIMESTAMP FROM members"
     )
+    _growth_from_history()
     # Plain ADD COLUMN with a constant default: no table rebuild of years of order lines.
     for name in ("item_promotion", "tier_discount", "order_promotion", "coupon", "points"):
         op.add_column("order_lines", sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
 
     # ### end Alembic commands ###
+
+
+def _growth_from_history() -> None:
+    """Sales made before loyalty count toward tiers: each member's spending in the last 365
+    days (the default growth window) becomes an opening growth entry, and the member takes
+    the tier it reaches. No points are granted for them: none were promised."""
+    bind = op.get_bind()
+    since = datetime.now(UTC) - timedelta(days=365)
+    now = datetime.now(UTC)
+    bind.execute(
+        sa.text(
+            "INSERT INTO loyalty_ledger (member_id, at, kind, points, growth, sv_principal,"
+            " sv_bonus, points_after, sv_principal_after, sv_bonus_after, reason)"
+            " SELECT member_id, :now, 'opening', 0, SUM(total), 0, 0, 0, 0, 0,"
+            " 'sales before loyalty' FROM orders WHERE member_id IS NOT NULL"
+            " AND status = 'completed' AND created_at >= :since GROUP BY member_id"
+        ),
+        {"now": now, "since": since},
+    )
+    bind.execute(
+        sa.text(
+            "UPDATE member_accounts SET growth = COALESCE((SELECT SUM(growth) FROM"
+            " loyalty_ledger WHERE loyalty_ledger.member_id = member_accounts.member_id), 0)"
+        )
+    )
+    bind.execute(
+        sa.text(
+            "UPDATE member_accounts SET tier_since = :now, tier_id = (SELECT id FROM tiers"
+            " WHERE tiers.threshold <= member_accounts.growth ORDER BY tiers.rank DESC LIMIT 1)"
+            " WHERE growth > 0"
+        ),
+        {"now": now},
+    )
 
 
 def downgrade() -> None:
