@@ -19,7 +19,6 @@ from shouyin.db import Database
 from shouyin.inventory.models import StockLevel
 from shouyin.sales.models import Order
 from shouyin.stores.models import Store
-from tests.conftest import DatabaseMaker
 
 METRICS = {
     "orders_per_s": "orders/s",
@@ -31,18 +30,6 @@ METRICS = {
     "client_cpu_s": "s",
     "server_cpu_s": "s",
 }
-
-
-@pytest.fixture
-def configured_url(
-    backend: str, db_maker: DatabaseMaker, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """SHOUYIN_DATABASE_URL as an operator would set it; SQLite ones the bench leaves alone."""
-    url = db_maker.url(backend)
-    monkeypatch.setenv("SHOUYIN_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def test_bench_checkout_prints_every_metric(configured_url: str, backend: str) -> None:

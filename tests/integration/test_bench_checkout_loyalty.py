@@ -21,31 +21,9 @@ from shouyin.config import get_settings
 from shouyin.db import Database
 from shouyin.loyalty.models import Coupon, LedgerEntry, MemberAccount, PointsLot
 from shouyin.sales.models import Order, Payment
-from tests.conftest import DatabaseMaker
+from tests.integration.test_bench_checkout import METRICS
 
-METRICS = {
-    "orders_per_s": "orders/s",
-    "p50_ms": "ms",
-    "p99_ms": "ms",
-    "statements_per_order": "statements",
-    "errors": "count",
-    "non_2xx": "count",
-    "client_cpu_s": "s",
-    "server_cpu_s": "s",
-}
 ORDERS, WARMUP = 40, 10
-
-
-@pytest.fixture
-def configured_url(
-    backend: str, db_maker: DatabaseMaker, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """SHOUYIN_DATABASE_URL as an operator would set it; SQLite ones the bench leaves alone."""
-    url = db_maker.url(backend)
-    monkeypatch.setenv("SHOUYIN_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def _kept_sqlite(output: str) -> Path:
