@@ -11,16 +11,13 @@ from datetime import date, datetime
 from typing import Literal
 
 from shouyin.sales.receipt import (
-    _FS_CHINESE_MODE,
-    PAPER_COLUMNS,
-    _barcode,
-    _center,
-    _check_width,
-    _rule,
-    _store_name,
-    _two_cols,
-    _wrap,
-    _write,
+    center,
+    check_width,
+    escpos_slip,
+    paper_width,
+    rule,
+    two_cols,
+    wrap,
 )
 from shouyin.shared.money import format_fen
 
@@ -60,46 +57,46 @@ class RechargeReceiptData:
 
 def _header(data: RechargeReceiptData, width: int) -> list[str]:
     labels = data.labels
-    rows = _center(data.store_address, width) if data.store_address else []
-    rows += [_rule(width), *_center(data.title, width), _rule(width)]
-    rows += _wrap(f"{labels.number}: {data.number}", width)
-    rows += _wrap(f"{labels.time}: {data.local_time:%Y-%m-%d %H:%M:%S}", width)
+    rows = center(data.store_address, width) if data.store_address else []
+    rows += [rule(width), *center(data.title, width), rule(width)]
+    rows += wrap(f"{labels.number}: {data.number}", width)
+    rows += wrap(f"{labels.time}: {data.local_time:%Y-%m-%d %H:%M:%S}", width)
     if data.business_date != data.local_time.date():
         # Before the day cut-off the money belongs to the previous day's takings.
-        rows += _wrap(f"{labels.business_date}: {data.business_date:%Y-%m-%d}", width)
-    rows += _wrap(f"{labels.member}: {data.member}", width)
-    rows += _wrap(f"{labels.cashier}: {data.cashier}", width)
+        rows += wrap(f"{labels.business_date}: {data.business_date:%Y-%m-%d}", width)
+    rows += wrap(f"{labels.member}: {data.member}", width)
+    rows += wrap(f"{labels.cashier}: {data.cashier}", width)
     return rows
 
 
 def _amounts(data: RechargeReceiptData, width: int) -> list[str]:
-    rows = [_rule(width)]
+    rows = [rule(width)]
     for label, amount in data.amounts:
-        rows += _two_cols(label, format_fen(amount), width)
-    rows += _two_cols(data.labels.method, data.method, width)
-    return [*rows, _rule(width)]
+        rows += two_cols(label, format_fen(amount), width)
+    rows += two_cols(data.labels.method, data.method, width)
+    return [*rows, rule(width)]
 
 
 def _balance(data: RechargeReceiptData, width: int) -> list[str]:
     total = data.principal_after + data.bonus_after
-    return _two_cols(data.labels.balance, format_fen(total), width)
+    return two_cols(data.labels.balance, format_fen(total), width)
 
 
 def _balance_parts(data: RechargeReceiptData, width: int) -> list[str]:
     labels = data.labels
-    rows = _two_cols(f"  {labels.of_principal}", format_fen(data.principal_after), width)
-    rows += _two_cols(f"  {labels.of_bonus}", format_fen(data.bonus_after), width)
+    rows = two_cols(f"  {labels.of_principal}", format_fen(data.principal_after), width)
+    rows += two_cols(f"  {labels.of_bonus}", format_fen(data.bonus_after), width)
     return rows
 
 
 def _footer(data: RechargeReceiptData, width: int) -> list[str]:
-    return [_rule(width), *_center(data.footer, width)] if data.footer else []
+    return [rule(width), *center(data.footer, width)] if data.footer else []
 
 
 def render_text(data: RechargeReceiptData, width: int = 32) -> str:
     """The slip as plain text, no line wider than ``width`` printer columns."""
-    _check_width(width)
-    rows = _center(data.store_name, width)
+    check_width(width)
+    rows = center(data.store_name, width)
     for section in (_header, _amounts, _balance, _balance_parts, _footer):
         rows += section(data, width)
     return "\n".join(rows) + "\n"
@@ -107,22 +104,9 @@ def render_text(data: RechargeReceiptData, width: int = 32) -> str:
 
 def render_escpos(data: RechargeReceiptData, paper_mm: Literal[58, 80] = 58) -> bytes:
     """The slip as ESC/POS commands for a Chinese thermal printer (GBK, FS &)."""
-    if paper_mm not in PAPER_COLUMNS:
-        raise ValueError(f"paper must be 58 or 80 mm, got {paper_mm}")
-    width = PAPER_COLUMNS[paper_mm]
-    # Imported here: importing escpos creates a temp folder and configures logging.
-    from escpos.printer import Dummy
-
-    printer = Dummy()
-    printer.hw("INIT")
-    printer._raw(_FS_CHINESE_MODE)
-    _store_name(printer, data.store_name, width)
-    _write(printer, _header(data, width) + _amounts(data, width))
-    printer.set(bold=True, custom_size=True, width=1, height=2)
-    _write(printer, _balance(data, width))
-    printer.set(bold=False, custom_size=True, width=1, height=1)
-    _write(printer, _balance_parts(data, width) + _footer(data, width))
-    _barcode(printer, data.number)
-    printer.cut()
-    output: bytes = printer.output
-    return output
+    width = paper_width(paper_mm)
+    return escpos_slip(
+        store_name=data.store_name, paper_mm=paper_mm,
+        body=_header(data, width) + _amounts(data, width), emphasis=_balance(data, width),
+        tail=_balance_parts(data, width) + _footer(data, width), number=data.number,
+    )  # fmt: skip

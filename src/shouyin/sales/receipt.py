@@ -98,7 +98,7 @@ def _clean(text: str) -> str:
     return "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current, used = "", 0
@@ -112,24 +112,24 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _center(text: str, width: int) -> list[str]:
-    return [" " * ((width - text_width(part)) // 2) + part for part in _wrap(text, width)]
+def center(text: str, width: int) -> list[str]:
+    return [" " * ((width - text_width(part)) // 2) + part for part in wrap(text, width)]
 
 
 def _right(text: str, width: int) -> str:
     return " " * max(width - text_width(text), 0) + text
 
 
-def _two_cols(left: str, right: str, width: int) -> list[str]:
+def two_cols(left: str, right: str, width: int) -> list[str]:
     """``left`` and ``right`` on one line, or right-aligned on the next when they don't fit."""
     left = _clean(left)
     gap = width - text_width(left) - text_width(right)
     if gap >= 1:
         return [left + " " * gap + right]
-    return [*_wrap(left, width), _right(right, width)]
+    return [*wrap(left, width), _right(right, width)]
 
 
-def _rule(width: int) -> str:
+def rule(width: int) -> str:
     return "-" * width
 
 
@@ -145,68 +145,68 @@ def _quantity(line: ReceiptLine) -> str:
 
 def _item_lines(line: ReceiptLine, labels: ReceiptLabels, width: int) -> list[str]:
     price = format_fen(line.unit_price) + ("/kg" if line.weighed else "")
-    rows = _wrap(line.name, width)
-    rows += _two_cols(f"  {_quantity(line)} × {price}", format_fen(line.amount), width)
+    rows = wrap(line.name, width)
+    rows += two_cols(f"  {_quantity(line)} × {price}", format_fen(line.amount), width)
     if line.discount:
         # A price override above list makes the "discount" negative: call it what it is.
         label = labels.discount if line.discount > 0 else labels.surcharge
-        rows += _two_cols(f"  {label}", format_fen(-line.discount), width)
+        rows += two_cols(f"  {label}", format_fen(-line.discount), width)
     return rows
 
 
 def _header(data: ReceiptData, width: int) -> list[str]:
     labels = data.labels
-    rows = _center(data.store_address, width) if data.store_address else []
-    rows.append(_rule(width))
-    rows += _wrap(f"{labels.order_number}: {data.order_number}", width)
-    rows += _wrap(f"{labels.time}: {data.local_time:%Y-%m-%d %H:%M:%S}", width)
+    rows = center(data.store_address, width) if data.store_address else []
+    rows.append(rule(width))
+    rows += wrap(f"{labels.order_number}: {data.order_number}", width)
+    rows += wrap(f"{labels.time}: {data.local_time:%Y-%m-%d %H:%M:%S}", width)
     if data.business_date != data.local_time.date():
         # After midnight but before the day cut-off the sale belongs to yesterday's takings.
-        rows += _wrap(f"{labels.business_date}: {data.business_date:%Y-%m-%d}", width)
-    rows += _two_cols(
+        rows += wrap(f"{labels.business_date}: {data.business_date:%Y-%m-%d}", width)
+    rows += two_cols(
         f"{labels.cashier}: {data.cashier}", f"{labels.register}: {_clean(data.register)}", width
     )
     return rows
 
 
 def _items(data: ReceiptData, width: int) -> list[str]:
-    rows = [_rule(width), *_two_cols(data.labels.item, data.labels.amount, width), _rule(width)]
+    rows = [rule(width), *two_cols(data.labels.item, data.labels.amount, width), rule(width)]
     for line in data.lines:
         rows += _item_lines(line, data.labels, width)
     return rows
 
 
 def _steps(data: ReceiptData, width: int) -> list[str]:
-    rows = [_rule(width)]
+    rows = [rule(width)]
     for label, amount in data.steps:
-        rows += _two_cols(label, format_fen(amount), width)
+        rows += two_cols(label, format_fen(amount), width)
     return rows
 
 
 def _total(data: ReceiptData, width: int) -> list[str]:
-    return _two_cols(data.labels.total, format_fen(data.total), width)
+    return two_cols(data.labels.total, format_fen(data.total), width)
 
 
 def _payments(data: ReceiptData, width: int) -> list[str]:
-    rows = [_rule(width)]
+    rows = [rule(width)]
     for label, _applied, tendered, _change in data.payments:
-        rows += _two_cols(label, format_fen(tendered), width)
-    rows += _two_cols(data.labels.change, format_fen(data.change), width)
+        rows += two_cols(label, format_fen(tendered), width)
+    rows += two_cols(data.labels.change, format_fen(data.change), width)
     return rows
 
 
 def _member(data: ReceiptData, width: int) -> list[str]:
-    rows = [_rule(width)] if data.member else []
+    rows = [rule(width)] if data.member else []
     for label, value in data.member:
-        rows += _two_cols(label, value, width)
+        rows += two_cols(label, value, width)
     return rows
 
 
 def _footer(data: ReceiptData, width: int) -> list[str]:
-    return [_rule(width), *_center(data.footer, width)] if data.footer else []
+    return [rule(width), *center(data.footer, width)] if data.footer else []
 
 
-def _check_width(width: int) -> None:
+def check_width(width: int) -> None:
     if width < MIN_WIDTH:
         raise ValueError(f"a receipt needs at least {MIN_WIDTH} columns, got {width}")
 
@@ -216,12 +216,12 @@ def _check_width(width: int) -> None:
 
 def render_text(data: ReceiptData, width: int = 32) -> str:
     """The receipt as plain text, no line wider than ``width`` printer columns."""
-    _check_width(width)
-    rows = _center(data.store_name, width)
+    check_width(width)
+    rows = center(data.store_name, width)
     for section in (_header, _items, _steps, _total, _payments, _member, _footer):
         rows += section(data, width)
     if data.survey_url:
-        rows += _wrap(data.survey_url, width)
+        rows += wrap(data.survey_url, width)
     return "\n".join(rows) + "\n"
 
 
@@ -230,26 +230,45 @@ def render_text(data: ReceiptData, width: int = 32) -> str:
 
 def render_escpos(data: ReceiptData, paper_mm: Literal[58, 80] = 58) -> bytes:
     """The receipt as ESC/POS commands for a Chinese thermal printer (GBK, FS &)."""
+    width = paper_width(paper_mm)
+    return escpos_slip(
+        store_name=data.store_name, paper_mm=paper_mm,
+        body=_header(data, width) + _items(data, width) + _steps(data, width),
+        emphasis=_total(data, width),
+        tail=_payments(data, width) + _member(data, width) + _footer(data, width),
+        number=data.order_number, qr=data.survey_url,
+    )  # fmt: skip
+
+
+def paper_width(paper_mm: int) -> int:
     if paper_mm not in PAPER_COLUMNS:
         raise ValueError(f"paper must be 58 or 80 mm, got {paper_mm}")
-    width = PAPER_COLUMNS[paper_mm]
+    return PAPER_COLUMNS[paper_mm]
+
+
+def escpos_slip(
+    *, store_name: str, paper_mm: Literal[58, 80], body: list[str], emphasis: list[str],
+    tail: list[str], number: str, qr: str | None = None,
+) -> bytes:  # fmt: skip
+    """A slip as every till prints one: the shop's name big, the body, the key figure in
+    double height, the rest, the number as a barcode, an optional QR code, a cut."""
+    width = paper_width(paper_mm)
     # Imported here: importing escpos creates a temp folder and configures logging.
     from escpos.printer import Dummy
 
     printer = Dummy()
     printer.hw("INIT")
     printer._raw(_FS_CHINESE_MODE)
-    _store_name(printer, data.store_name, width)
-    for section in (_header, _items, _steps):
-        _write(printer, section(data, width))
+    _store_name(printer, store_name, width)
+    _write(printer, body)
     printer.set(bold=True, custom_size=True, width=1, height=2)
-    _write(printer, _total(data, width))
+    _write(printer, emphasis)
     printer.set(bold=False, custom_size=True, width=1, height=1)
-    _write(printer, _payments(data, width) + _member(data, width) + _footer(data, width))
-    _barcode(printer, data.order_number)
-    if data.survey_url:
+    _write(printer, tail)
+    _barcode(printer, number)
+    if qr:
         printer.set(align="center")
-        printer.qr(data.survey_url, native=True, size=6 if paper_mm == 80 else 4)
+        printer.qr(qr, native=True, size=6 if paper_mm == 80 else 4)
         printer.set(align="left")
     printer.cut()
     output: bytes = printer.output
@@ -263,7 +282,7 @@ def _write(printer: Any, rows: list[str]) -> None:
 def _store_name(printer: Any, name: str, width: int) -> None:
     # Double width halves the columns per line; the printer centres, so no padding.
     printer.set(align="center", bold=True, custom_size=True, width=2, height=2)
-    _write(printer, [row.strip() for row in _wrap(name, width // 2)])
+    _write(printer, [row.strip() for row in wrap(name, width // 2)])
     printer.set(align="left", bold=False, custom_size=True, width=1, height=1)
 
 
