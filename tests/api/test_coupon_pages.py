@@ -93,6 +93,28 @@ def test_a_bad_form_comes_back_with_its_error_and_values(harness: AppHarness) ->
         assert session.scalars(select(CouponTemplate)).all() == []
 
 
+def test_odd_numbers_and_far_dates_come_back_as_errors(harness: AppHarness) -> None:
+    admin = harness.client(harness.user("hq_admin"))
+    new = "/office/loyalty/coupons/new"
+    # "²".isdigit() is true but int("²") fails; "+-5" is no number either.
+    for typed in ({"valid_days": "²"}, {"valid_days": "+-5"}, {"per_member_limit": "²"},
+                  {"per_member_limit": "+-5"}, {"valid_days": "1234567890"}):  # fmt: skip
+        page = admin.post(new, data=FORM | typed)
+        assert page.status_code == 422 and 'data-code="coupon.' in page.text, typed
+    window = FORM | {"validity": "window", "valid_from": "2026-07-01"}
+    for typed in ({"valid_to": "9999-12-31"}, {"valid_from": "0001-01-01", "valid_to": "2026-07-31"}):  # fmt: skip
+        page = admin.post(new, data=window | typed)
+        assert page.status_code == 422, typed
+        assert 'data-code="coupon.validity_invalid"' in page.text and "1970" in page.text
+        assert f'value="{typed.get("valid_to", "")}"' in page.text  # the form comes back as typed
+    assert _created(admin, **window | {"valid_to": "2999-12-31"})  # the last day there is
+    template_id = _created(admin)
+    issue_url = f"/office/loyalty/coupons/{template_id}/issue"
+    for count in ("²", "+-5", "-1"):
+        page = admin.post(issue_url, data={"mode": "one", "member": "x", "count": count})
+        assert page.status_code == 422 and 'data-code="coupon.count_invalid"' in page.text, count
+
+
 def test_gift_categories_and_a_fixed_window(harness: AppHarness) -> None:
     admin = harness.client(harness.user("hq_admin"))
 

@@ -112,6 +112,12 @@ def test_errors_have_their_status_and_code(harness: AppHarness) -> None:
                          "valid_to": "2026-02-01T00:00:00"},
     )  # fmt: skip
     assert naive.status_code == 422 and naive.json()["code"] == "request.invalid"
+    window = {"valid_days": None, "valid_from": "2026-01-01T00:00:00+08:00"}
+    far = admin.post(
+        "/api/v1/coupon-templates",
+        json=TEMPLATE | window | {"valid_to": "9999-12-31T23:00:00-05:00"},  # year 10000 in UTC
+    )
+    assert far.status_code == 422 and far.json()["code"] == "coupon.validity_invalid"
     extra = admin.post("/api/v1/coupon-templates", json=TEMPLATE | {"points": 1})
     assert extra.status_code == 422
     assert admin.get("/api/v1/coupon-templates/999999").json()["code"] == (

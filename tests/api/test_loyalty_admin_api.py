@@ -72,6 +72,15 @@ def test_naive_times_and_unknown_promotions_are_refused(harness: AppHarness) -> 
     client = harness.client(harness.user("hq_admin"))
     naive = client.post("/api/v1/promotions", json=HALF_PRICE | {"valid_from": "2026-01-01T00:00"})
     assert naive.status_code == 422
+    for window in (
+        {"valid_to": "9999-12-31T23:00:00-05:00"},  # year 10000 in UTC
+        {"valid_from": "0001-01-01T00:00:00+08:00"},  # year 0 in UTC
+    ):
+        far = client.post("/api/v1/promotions", json=HALF_PRICE | window)
+        assert far.status_code == 422 and far.json()["code"] == "promotion.dates_invalid", window
+        made = client.post("/api/v1/promotions", json=HALF_PRICE | {"name": "x"})
+        patched = client.patch(f"/api/v1/promotions/{made.json()['id']}", json=window)
+        assert patched.status_code == 422 and patched.json()["code"] == "promotion.dates_invalid"
     assert client.get("/api/v1/promotions/999999").status_code == 404
     assert client.patch("/api/v1/promotions/999999", json={"priority": 1}).status_code == 404
 

@@ -215,3 +215,13 @@ def test_settings_page_saves_yuan_and_choices(harness: AppHarness) -> None:
     refused = client.post("/office/loyalty/settings", data=form | {"tier_review_day": "31"})
     assert refused.status_code == 422 and 'value="31"' in refused.text
     assert client.get("/api/v1/loyalty/settings").json()["tier_review_day"] == 15
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "9999-12-31T23:00", "1969-12-31T23:59"])
+def test_promotion_form_refuses_dates_out_of_range(typed: str) -> None:
+    from shouyin.errors import ValidationFailed
+    from shouyin.web.pages_promotions import parse_moment
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse_moment(typed)
+    assert refused.value.code == "promotion.dates_invalid"

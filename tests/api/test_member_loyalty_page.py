@@ -3,6 +3,7 @@ the adjustment and gift forms with their errors."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -96,6 +97,12 @@ def test_the_adjustment_form_adjusts_or_shows_the_error(harness: AppHarness) -> 
 
 
 @BOTH
+def _form_uuid(page: str) -> str:
+    found = re.search(r'name="client_uuid" value="([0-9a-f-]{36})"', page)
+    assert found is not None
+    return found.group(1)
+
+
 def test_gifts_are_set_up_on_their_page_and_given_on_the_member_page(harness: AppHarness) -> None:
     store = harness.write(factories.make_store)
     admin = harness.client(harness.user("hq_admin"))
@@ -117,15 +124,34 @@ def test_gifts_are_set_up_on_their_page_and_given_on_the_member_page(harness: Ap
     harness.write(lambda s: earn(s, member_id, points=150, expires_on=date(2030, 1, 1)))
     page = cashier.get(f"/office/members/{member_id}/loyalty").text
     assert 'id="gift-redeem"' in page and "帆布袋" in page
-    given = cashier.post(
-        f"/office/members/{member_id}/loyalty/gift", data={"gift_id": str(gift.id)}
-    )
+    form_uuid = _form_uuid(page)
+    url = f"/office/members/{member_id}/loyalty/gift"
+    stale = cashier.post(url, data={"gift_id": str(gift.id)})
+    assert stale.status_code == 422 and 'data-code="gift.form_stale"' in stale.text
+    given = cashier.post(url, data={"gift_id": str(gift.id), "client_uuid": form_uuid})
     assert given.status_code == 303, given.text
     assert 'data-stat="points">50<' in cashier.get(given.headers["location"]).text
-    again = cashier.post(
-        f"/office/members/{member_id}/loyalty/gift", data={"gift_id": str(gift.id)}
-    )
+    # The same form sent twice (a double click, a resend) gives one gift.
+    twice = cashier.post(url, data={"gift_id": str(gift.id), "client_uuid": form_uuid})
+    assert twice.status_code == 303, twice.text
+    fresh = _form_uuid(cashier.get(f"/office/members/{member_id}/loyalty").text)
+    assert fresh != form_uuid
+    again = cashier.post(url, data={"gift_id": str(gift.id), "client_uuid": fresh})
     assert again.status_code == 422 and 'data-code="points.insufficient"' in again.text
     retired = admin.post(f"/office/loyalty/gifts/{gift.id}/active", data={"active": "0"})
     assert retired.status_code == 303
     assert "已停用" in admin.get("/office/loyalty/gifts").text
+
+
+def test_odd_numbers_in_the_points_and_gift_forms_are_refused(harness: AppHarness) -> None:
+    admin = harness.client(harness.user("hq_admin"))
+    member_id = _register(admin, "13812345679", "钱七")
+    url = f"/office/members/{member_id}/loyalty/adjust"
+    # "²".isdigit() is true but int("²") fails; "+-5" passes lstrip("+-").isdigit().
+    for typed in ("²", "+-5", "1234567890"):
+        bad = admin.post(url, data={"points": typed, "reason": "补录"})
+        assert bad.status_code == 422 and 'data-code="points.not_a_number"' in bad.text, typed
+    assert admin.post(url, data={"points": "+1,200", "reason": "补录"}).status_code == 303
+    for typed, code in (({"points": "²"}, "gift.points_invalid"), ({"product_id": "+-5"}, "gift.product_invalid")):  # fmt: skip
+        bad = admin.post("/office/loyalty/gifts", data={"name": "帆布袋", "points": "100"} | typed)
+        assert bad.status_code == 422 and f'data-code="{code}"' in bad.text, typed

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from shouyin.audit.models import AuditEntry
 from shouyin.sales.models import Order
 from tests import factories
 from tests.conftest import AppHarness
+from tests.integration.test_points_ops import earn
 
 
 def _register(client: Any, mobile: str, name: str, **extra: Any) -> dict[str, Any]:
@@ -93,3 +95,34 @@ def test_merge_chains_lead_to_the_last_survivor_and_erasure_takes_them_all(
     for mobile in ("13800000001", "13800000002", "13800000003"):
         assert manager.get("/api/v1/members/lookup", params={"q": mobile}).json() == []
         assert _register(manager, mobile, "新会员")["id"] not in (a["id"], b["id"], c["id"])
+
+
+@pytest.mark.parametrize("app_backend", ["sqlite", "postgresql"], indirect=True)
+def test_a_merge_over_the_stored_value_cap_is_refused_and_nothing_moves(
+    harness: AppHarness,
+) -> None:
+    def build(session: Any) -> tuple[Any, Any]:
+        store = factories.make_store(session)
+        return store, factories.make_product(session, price=300, stock={store.id: 10})
+
+    store, product = harness.write(build)
+    manager = harness.client(harness.user("store_manager", store))
+    kept = _register(manager, "13812345678", "王芳", tags=["老顾客"])
+    other = _register(manager, "13987654321", "王芳", tags=["宝妈"])
+    body = {"client_uuid": str(uuid.uuid4()), "store_id": store.id, "member_id": other["id"],
+            "lines": [{"product_id": product.id, "quantity": 1}], "payments": [{"method": "cash", "amount": 300}]}  # fmt: skip
+    order = manager.post("/api/v1/orders", json=body).json()
+    harness.write(lambda s: earn(s, kept["id"], sv=300_000))
+    harness.write(lambda s: earn(s, other["id"], sv=250_000))
+    refused = manager.post(
+        f"/api/v1/members/{kept['id']}/merge", json={"duplicate_id": other["id"]}
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "member.merge_over_cap"
+    with harness.db.read() as session:
+        assert session.get(Order, order["id"]).member_id == other["id"]  # type: ignore[union-attr]
+        assert (
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "member.merge")).all()
+            == []
+        )
+    assert manager.get(f"/api/v1/members/{other['id']}").json()["tags"] == ["宝妈"]
+    assert manager.get(f"/api/v1/members/{kept['id']}").json()["tags"] == ["老顾客"]

@@ -5,14 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shouyin.audit.models import AuditEntry
+from shouyin.loyalty import ledger
+from shouyin.loyalty.models import Coupon, LedgerEntry, MemberAccount
 from shouyin.sales.models import Order
+from shouyin.shared.clock import utcnow
 from tests import factories
 from tests.conftest import AppHarness
+from tests.integration.test_loyalty_merge import coupon_for
+from tests.integration.test_points_ops import assert_consistent, earn
+
+BOTH = pytest.mark.parametrize("app_backend", ["sqlite", "postgresql"], indirect=True)
 
 
 def _register(client: Any, mobile: str, name: str, **extra: Any) -> dict[str, Any]:
@@ -74,3 +84,55 @@ def test_erasure_removes_the_person_and_keeps_the_sale(harness: AppHarness) -> N
     assert kept is not None and kept.total == 500 and kept.member_id == member["id"]
     # The number is free again: the same person may join anew.
     assert _register(cashier, "13812345678", "张三")["id"] != member["id"]
+
+
+@BOTH
+def test_erasure_is_refused_while_stored_value_principal_is_held(harness: AppHarness) -> None:
+    store = harness.write(factories.make_store)
+    cashier = harness.client(harness.user("cashier", store))
+    admin = harness.client(harness.user("hq_admin"))
+    member = _register(cashier, "13812345670", "钱七")
+    harness.write(lambda s: earn(s, member["id"], points=80, sv=1_000, expires_on=None))
+    refused = admin.post(f"/api/v1/members/{member['id']}/erase")
+    assert refused.status_code == 409 and refused.json()["code"] == "member.erase_balance"
+    assert "请先退还余额" in refused.json()["message"]
+    found = admin.get(f"/api/v1/members/{member['id']}")
+    assert found.status_code == 200 and found.json()["name"] == "钱七"
+    with harness.db.read() as session:
+        account = session.get(MemberAccount, member["id"])
+        assert account is not None and (account.points, account.sv_principal) == (80, 1_000)
+        assert session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "erase")).all() == []
+
+
+@BOTH
+def test_erasure_writes_off_points_bonus_and_coupons_in_the_same_transaction(
+    harness: AppHarness,
+) -> None:
+    store = harness.write(factories.make_store)
+    cashier = harness.client(harness.user("cashier", store))
+    admin = harness.client(harness.user("hq_admin"))
+    member = _register(cashier, "13812345671", "孙八")
+    member_id = member["id"]
+
+    def fund(session: Session) -> int:
+        earn(session, member_id, points=120, expires_on=date(2030, 1, 1))
+        ledger.post(
+            session.connection(), member_id=member_id, at=utcnow(),
+            change=ledger.Change(kind="recharge", sv_bonus=300),
+        )  # fmt: skip
+        return coupon_for(session, member_id)
+
+    coupon = harness.write(fund)
+    erased = admin.post(f"/api/v1/members/{member_id}/erase")
+    assert erased.status_code == 200, erased.text
+    with harness.db.read() as session:
+        assert ledger.balances(session.connection(), member_id=member_id) == ledger.Balances(
+            0, 0, 0, 0
+        )
+        assert_consistent(session, member_id)
+        entry = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "erase")).one()
+        assert (entry.member_id, entry.points, entry.sv_bonus) == (member_id, -120, -300)
+        voided = session.get(Coupon, coupon)
+        assert voided is not None and voided.status == "void"
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "member.erase")).one()
+    assert audit.after == {"loyalty": {"points": 120, "sv_bonus": 300, "coupons_voided": 1}}

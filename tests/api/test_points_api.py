@@ -3,6 +3,7 @@ the till and the back office read back."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -105,13 +106,21 @@ def test_gifts_are_configured_by_hq_and_redeemed_at_the_till(harness: AppHarness
     member_id = _register(cashier, "13912345678", "李四")
     harness.write(lambda s: earn(s, member_id, points=250, expires_on=date(2030, 12, 31)))
     url = f"/api/v1/members/{member_id}/gift-redemptions"
-    request = {"gift_id": gift["id"], "store_id": store.id}
+    request = {"client_uuid": str(uuid.uuid4()), "gift_id": gift["id"], "store_id": store.id}
     assert other_cashier.post(url, json=request).status_code == 403
+    no_uuid = {"gift_id": gift["id"], "store_id": store.id}
+    assert cashier.post(url, json=no_uuid).status_code == 422
     done = cashier.post(url, json=request)
     assert done.status_code == 201, done.text
     assert done.json()["points"] == 50 and done.json()["entry"]["kind"] == "gift"
-    again = cashier.post(url, json=request)
+    retried = cashier.post(url, json=request)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["entry"] == done.json()["entry"] and retried.json()["points"] == 50
+    again = cashier.post(url, json={**request, "client_uuid": str(uuid.uuid4())})
     assert again.status_code == 422 and again.json()["code"] == "points.insufficient"
+    other_member = _register(cashier, "13912345679", "王五")
+    reused = cashier.post(f"/api/v1/members/{other_member}/gift-redemptions", json=request)
+    assert reused.status_code == 409 and reused.json()["code"] == "gift.uuid_reused"
     with harness.db.read() as session:
         assert on_hand(session, store_id=store.id, product_id=product_id) == 2
     retired = marketer.patch(f"/api/v1/loyalty/gifts/{gift['id']}", json={"active": False})

@@ -53,6 +53,19 @@ def test_marketer_creates_edits_and_deletes_a_rule(harness: AppHarness) -> None:
     assert f'data-rule="{rule_id}"' not in marketer.get(RULES).text
 
 
+def test_rule_dates_past_2999_or_before_1970_come_back_as_errors(harness: AppHarness) -> None:
+    marketer = harness.client(harness.user("hq_marketer"))
+    form = {"name": "充500送50", "min_yuan": "500", "bonus_yuan": "50", "active": "1"}
+    for dates in ({"valid_until": "9999-12-31"}, {"valid_from": "0001-01-01"}, {"valid_until": "1969-12-31"}):  # fmt: skip
+        page = marketer.post(f"{RULES}/rules", data=form | dates)
+        assert page.status_code == 422, dates
+        assert 'data-code="recharge_rule.time_invalid"' in page.text and "1970" in page.text
+        assert f'value="{next(iter(dates.values()))}"' in page.text  # the form comes back as typed
+    assert 'data-rule="' not in marketer.get(RULES).text
+    last = marketer.post(f"{RULES}/rules", data=form | {"valid_from": "2026-01-01", "valid_until": "2999-12-31"})  # fmt: skip
+    assert last.status_code == 303
+
+
 def test_cashier_sees_rules_but_cannot_change_them(harness: AppHarness) -> None:
     cashier = harness.client(harness.user("cashier"))
     page = cashier.get(RULES)
@@ -90,10 +103,17 @@ def test_recharge_form_shows_result_and_receipt_then_refund_empties_card(
     refund = {"client_uuid": hidden(refund_page, "client_uuid"), "amount": "", "method": "cash", "reason": "退卡"}  # fmt: skip
     no_reason = manager.post(f"/office/members/{member_id}/sv-refund", data=refund | {"reason": ""})
     assert no_reason.status_code == 422 and "stored_value.reason_missing" in no_reason.text
+    assert "按退还本金的比例" in refund_page  # the hint says the bonus goes in proportion
+    part = manager.post(f"/office/members/{member_id}/sv-refund", data=refund | {"amount": "100"})
+    assert part.status_code == 303
+    shown = manager.get(part.headers["location"]).text  # ¥100 of ¥500 takes ¥10 of the ¥50
+    assert 'data-stat="balance">￥440.00' in shown and "￥10.00" in shown
+    refund_page = manager.get(f"/office/members/{member_id}/sv-refund").text
+    refund["client_uuid"] = hidden(refund_page, "client_uuid")
     emptied = manager.post(f"/office/members/{member_id}/sv-refund", data=refund)
     assert emptied.status_code == 303
     shown = manager.get(emptied.headers["location"]).text
-    assert 'data-stat="balance">￥0.00' in shown and "￥50.00" in shown  # bonus written off
+    assert 'data-stat="balance">￥0.00' in shown and "￥40.00" in shown  # bonus written off
 
 
 def test_recharge_form_errors_come_back_inline(harness: AppHarness) -> None:

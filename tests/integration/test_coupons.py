@@ -4,7 +4,7 @@ per-member limit, codes, reading and voiding."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -27,6 +27,8 @@ from tests import factories
 CIPHER = FieldCipher(KeyRing.generate())
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 CODE = re.compile(r"CP[0-9A-HJKMNP-TV-Z]{10}")
+FAR = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
+EARLY = datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
 def _admin(session: Session) -> Principal:
@@ -104,6 +106,9 @@ def test_each_kind_of_template_is_created_and_audited(session: Session) -> None:
         ({"valid_from": NOW, "valid_to": NOW + timedelta(days=1)}, "coupon.validity_invalid"),
         ({"valid_days": None, "valid_from": NOW, "valid_to": NOW}, "coupon.validity_invalid"),
         ({"valid_days": None, "valid_to": NOW}, "coupon.validity_invalid"),
+        # Past year 2999 (here 10000-01-01 in UTC) or before 1970, a date is a typo.
+        ({"valid_days": None, "valid_from": NOW, "valid_to": FAR}, "coupon.validity_invalid"),
+        ({"valid_days": None, "valid_from": EARLY, "valid_to": NOW}, "coupon.validity_invalid"),
     ],
 )
 def test_bad_templates_are_refused_and_nothing_is_written(
@@ -121,6 +126,32 @@ def test_a_gift_must_be_a_product_on_sale(session: Session) -> None:
     session.flush()
     gift = {"kind": "gift", "value": 0, "gift_product_id": retired.id}
     assert _code_of(lambda: _template(session, actor, **gift)) == "coupon.gift_product_unknown"
+
+
+def test_a_gift_is_an_item_sold_by_the_piece(session: Session) -> None:
+    actor = _admin(session)
+    weighed = factories.make_product(session, weighed=True, price=3000)
+    gift = {"kind": "gift", "value": 0, "gift_product_id": weighed.id}
+    # A weighed line is one line at any weight: the coupon would give away the whole of it.
+    assert _code_of(lambda: _template(session, actor, **gift)) == "coupon.gift_weighed"
+    by_the_piece = _template(session, actor, name="送购物袋", **gift | {"gift_product_id": factories.make_product(session).id})  # fmt: skip
+    changed = CouponTemplateIn(name="送苹果", kind="gift", value=0, min_spend=10000, valid_days=30, gift_product_id=weighed.id)  # fmt: skip
+
+    def update() -> None:
+        coupon_templates.update_template(
+            session, template_id=by_the_piece.id, data=changed, actor=actor
+        )
+
+    assert _code_of(update) == "coupon.gift_weighed"
+    assert session.scalar(select(func.count()).select_from(CouponTemplate)) == 1
+
+
+def test_a_window_may_run_from_1970_to_the_end_of_2999(session: Session) -> None:
+    actor = _admin(session)
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    end = datetime(2999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=8)))
+    made = _template(session, actor, valid_days=None, valid_from=start, valid_to=end)
+    assert made.valid_to is not None and made.valid_to.year == 2999
 
 
 def test_terms_are_fixed_once_a_coupon_was_issued(session: Session) -> None:

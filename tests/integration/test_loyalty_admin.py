@@ -3,7 +3,7 @@ checkout's cached snapshot sees every change at once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -26,6 +26,8 @@ from shouyin.loyalty.models import MemberAccount, Tier
 from tests import factories
 
 NOW = datetime.now(UTC)
+FAR = datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=5)))  # 10000-01-01 in UTC
+EARLY = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=8)))  # year 0 in UTC
 
 
 def tier_by_code(session: Session, code: str) -> Tier:
@@ -203,6 +205,10 @@ def test_bad_params_are_refused_with_a_reason(
         ({"start_minute": -1, "end_minute": 600}, "promotion.time_invalid"),
         ({"start_minute": 600, "end_minute": 1441}, "promotion.time_invalid"),
         ({"valid_from": NOW, "valid_to": NOW}, "promotion.dates_invalid"),
+        ({"valid_to": FAR}, "promotion.dates_invalid"),
+        ({"valid_from": EARLY}, "promotion.dates_invalid"),
+        ({"valid_from": datetime(1969, 12, 31, tzinfo=UTC)}, "promotion.dates_invalid"),
+        ({"valid_to": datetime(3000, 1, 1, tzinfo=UTC)}, "promotion.dates_invalid"),
         ({"priority": 1001}, "promotion.priority_invalid"),
         ({"store_ids": [2**31 - 1]}, "promotion.stores_invalid"),
         ({"tier_ids": [2**31 - 1]}, "promotion.tiers_invalid"),
@@ -226,6 +232,15 @@ def test_a_full_window_is_kept_as_given(session: Session) -> None:
     ), actor=None)  # fmt: skip
     assert made.weekdays == [6, 7] and made.store_ids == [store.id]
     assert promotions.status_of(made, NOW) == "active"
+
+
+def test_a_window_may_run_from_1970_to_the_end_of_2999(session: Session) -> None:
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    end = datetime(2999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=5)))  # 3000 in UTC
+    made = promotions.create_promotion(
+        session, data=new_promotion(valid_from=start, valid_to=end), actor=None
+    )
+    assert made.valid_to is not None and made.valid_to.year == 3000
 
 
 def test_status_lists_active_upcoming_ended_and_inactive(session: Session) -> None:
@@ -267,6 +282,7 @@ def test_promotion_changes_reach_checkout_at_once(session: Session) -> None:
     actions = session.scalars(
         select(AuditEntry.action).where(AuditEntry.entity == "promotion",
                                         AuditEntry.entity_id == str(made.id))
+        .order_by(AuditEntry.id)  # without it PostgreSQL may return them in any order
     ).all()  # fmt: skip
     assert actions == ["promotion.create", "promotion.update", "promotion.update"]
 

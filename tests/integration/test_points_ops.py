@@ -3,6 +3,9 @@ account summary staff read."""
 
 from __future__ import annotations
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -15,6 +18,7 @@ from shouyin.auth.principal import Principal
 from shouyin.customers import service as members
 from shouyin.customers.crypto import FieldCipher, KeyRing
 from shouyin.customers.schemas import MemberCreate
+from shouyin.db import Database
 from shouyin.errors import DomainError
 from shouyin.inventory.models import StockMovement
 from shouyin.inventory.service import on_hand
@@ -226,7 +230,7 @@ def test_a_gift_spends_points_and_takes_the_product_from_stock(session: Session)
     earn(session, member_id, points=100, expires_on=date(2026, 12, 31))
     earn(session, member_id, points=100, expires_on=date(2027, 12, 31))
     done = points.redeem_gift(
-        session, member_id=member_id, data=GiftRedemptionIn(gift_id=gift_id, store_id=store.id),
+        session, member_id=member_id, data=GiftRedemptionIn(client_uuid=uuid.uuid4(), gift_id=gift_id, store_id=store.id),
         actor=cashier,
     )  # fmt: skip
     assert done.points == 80 and done.entry.kind == "gift" and done.entry.points == -120
@@ -242,12 +246,42 @@ def test_a_gift_spends_points_and_takes_the_product_from_stock(session: Session)
     assert_consistent(session, member_id)
 
 
+def test_a_retried_gift_redemption_spends_once_and_a_reused_uuid_is_refused(
+    session: Session,
+) -> None:
+    store, _admin, gift_id, product_id = _gift_setup(session)
+    cashier = principal(session, "cashier", store)
+    member_id, other = register(session), register(session)
+    earn(session, member_id, points=300, expires_on=date(2027, 12, 31))
+    earn(session, other, points=300, expires_on=date(2027, 12, 31))
+    request = GiftRedemptionIn(client_uuid=uuid.uuid4(), gift_id=gift_id, store_id=store.id)
+    first = points.redeem_gift(session, member_id=member_id, data=request, actor=cashier)
+    again = points.redeem_gift(session, member_id=member_id, data=request, actor=cashier)
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.entry == first.entry and again.points == first.points == 180
+    assert ledger.balances(session.connection(), member_id=member_id).points == 180
+    assert on_hand(session, store_id=store.id, product_id=product_id) == 4
+    gifts = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "gift")
+    assert session.scalar(gifts) == 1
+    for wrong_member, data in (
+        (other, request),
+        (member_id, request.model_copy(update={"store_id": factories.make_store(session).id})),
+    ):
+        with pytest.raises(DomainError) as reused:
+            points.redeem_gift(
+                session, member_id=wrong_member, data=data, actor=principal(session, "hq_admin")
+            )
+        assert (reused.value.code, reused.value.status) == ("gift.uuid_reused", 409)
+    assert session.scalar(gifts) == 1
+    assert_consistent(session, member_id)
+
+
 def test_a_gift_is_refused_without_enough_points_or_when_retired(session: Session) -> None:
     store, admin, gift_id, product_id = _gift_setup(session)
     cashier = principal(session, "cashier", store)
     member_id = register(session)
     earn(session, member_id, points=100, expires_on=date(2026, 12, 31))
-    request = GiftRedemptionIn(gift_id=gift_id, store_id=store.id)
+    request = GiftRedemptionIn(client_uuid=uuid.uuid4(), gift_id=gift_id, store_id=store.id)
     with pytest.raises(DomainError) as short:
         points.redeem_gift(session, member_id=member_id, data=request, actor=cashier)
     assert short.value.code == "points.insufficient"
@@ -285,3 +319,27 @@ def test_accounts_are_entry_tier_until_they_move(session: Session) -> None:
     account = session.get(MemberAccount, member_id)
     entry = session.scalars(select(Tier).where(Tier.rank == 0)).one()
     assert account is not None and account.tier_id == entry.id
+
+
+def test_two_sends_of_one_gift_redemption_at_once_give_one_gift(database: Database) -> None:
+    with database.write() as session:
+        store, _admin, gift_id, _product = _gift_setup(session)
+        cashier = principal(session, "cashier", store)
+        member_id = register(session)
+        earn(session, member_id, points=500, expires_on=date(2030, 12, 31))
+    request = GiftRedemptionIn(client_uuid=uuid.uuid4(), gift_id=gift_id, store_id=store.id)
+    start = threading.Barrier(2, timeout=20)
+
+    def send() -> tuple[int, bool]:
+        start.wait()
+        with database.write() as session:
+            done = points.redeem_gift(session, member_id=member_id, data=request, actor=cashier)
+        return done.entry.id, done.replayed
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: send(), range(2)))
+    assert results[0][0] == results[1][0]
+    assert sorted(replayed for _, replayed in results) == [False, True]
+    with database.read() as session:
+        assert ledger.balances(session.connection(), member_id=member_id).points == 380
+        assert_consistent(session, member_id)

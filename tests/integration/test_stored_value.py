@@ -206,25 +206,58 @@ def test_only_active_members_in_the_users_own_store_can_be_recharged(session: Se
 # --- refunds -------------------------------------------------------------------------------
 
 
-def test_a_partial_refund_keeps_the_bonus_and_a_full_refund_writes_it_off(session: Session) -> None:
+def test_a_refund_writes_off_the_bonus_in_proportion_and_a_full_refund_empties_the_card(
+    session: Session,
+) -> None:
     store, manager = shop(session)
     member = make_member(session, manager)
     add_rule(session, 500, 50)
     top_up(session, manager, store, member, 50000)
     part = pay_back(session, manager, store, member, amount=20000)
-    assert (part.kind, part.principal, part.bonus) == ("refund", 20000, 0)
-    assert balances(session, member) == (30000, 5000)
-    raises(ValidationFailed, "stored_value.insufficient", lambda: pay_back(session, manager, store, member, amount=30001))  # fmt: skip
+    assert (part.kind, part.principal, part.bonus) == ("refund", 20000, 2000)  # 40% of each
+    assert balances(session, member) == (30000, 3000)
+    odd = pay_back(session, manager, store, member, amount=1)
+    assert odd.bonus == 1  # ¥0.001 of bonus rounds up to a whole fen
+    assert balances(session, member) == (29999, 2999)
+    raises(ValidationFailed, "stored_value.insufficient", lambda: pay_back(session, manager, store, member, amount=30000))  # fmt: skip
     rest = pay_back(session, manager, store, member, reason="退卡")
-    assert (rest.principal, rest.bonus, rest.balance_after) == (30000, 5000, 0)
+    assert (rest.principal, rest.bonus, rest.balance_after) == (29999, 2999, 0)
     assert rest.number.startswith(f"TK-{store.code}-") and rest.reason == "退卡"
     assert balances(session, member) == (0, 0)
     entry = session.scalars(select(LedgerEntry).where(LedgerEntry.ref_id == rest.id, LedgerEntry.ref_type == "recharge")).one()  # fmt: skip
-    assert (entry.kind, entry.sv_principal, entry.sv_bonus) == ("sv_refund", -30000, -5000)
+    assert (entry.kind, entry.sv_principal, entry.sv_bonus) == ("sv_refund", -29999, -2999)
     # Nothing is left to pay back, and bonus alone is never paid out.
     raises(ValidationFailed, "stored_value.insufficient", lambda: pay_back(session, manager, store, member))  # fmt: skip
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "stored_value.refund", AuditEntry.entity_id == str(member.id))).all()  # fmt: skip
-    assert len(audit) == 2 and audit[-1].after["bonus_written_off"] == 5000
+    assert [a.after["bonus_written_off"] for a in audit] == [2000, 1, 2999]
+
+
+def test_recharging_and_refunding_all_but_a_fen_does_not_pile_up_bonus(session: Session) -> None:
+    store, manager = shop(session)
+    member = make_member(session, manager)
+    add_rule(session, 500, 50)
+    for left in range(1, 6):
+        top_up(session, manager, store, member, 50000)  # ¥500 + ¥50 bonus
+        pay_back(session, manager, store, member, amount=49999)  # ¥499.99 back
+        # A fen more principal each time, and no bonus: it went back with the money.
+        assert balances(session, member) == (left, 0)
+
+
+def test_bonus_left_after_spending_principal_goes_with_the_principal_refunded(
+    session: Session,
+) -> None:
+    store, manager = shop(session)
+    member = make_member(session, manager)
+    add_rule(session, 500, 50)
+    top_up(session, manager, store, member, 50000)
+    spend = ledger.Change(kind="sale", sv_principal=-49000, store_id=store.id)  # principal first
+    ledger.post(session.connection(), member_id=member.id, change=spend, at=datetime.now(UTC))
+    assert balances(session, member) == (1000, 5000)
+    # 30% of the principal left takes 30% of the bonus left, and the rest takes the rest.
+    assert pay_back(session, manager, store, member, amount=300).bonus == 1500
+    assert pay_back(session, manager, store, member, amount=699).bonus == 3495
+    assert pay_back(session, manager, store, member, amount=1).bonus == 5
+    assert balances(session, member) == (0, 0)
 
 
 def test_a_refund_needs_a_reason(session: Session) -> None:

@@ -357,7 +357,9 @@ class LoyaltyMachine(RuleBasedStateMachine):
     @rule()
     def redeem_gift(self) -> None:
         held = self.account().points
-        data = GiftRedemptionIn(gift_id=self.world.gift_id, store_id=self.world.store_id)
+        data = GiftRedemptionIn(
+            client_uuid=uuid.uuid4(), gift_id=self.world.gift_id, store_id=self.world.store_id
+        )
 
         def work(session: Session) -> Any:
             return points_service.redeem_gift(

@@ -13,7 +13,7 @@ from shouyin.customers import service
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.models import Consent, Member, MemberTag
 from shouyin.errors import ValidationFailed
-from shouyin.loyalty.merge import merge_accounts
+from shouyin.loyalty.merge import check_merge, merge_accounts
 from shouyin.sales import service as sales
 from shouyin.shared.clock import utcnow
 
@@ -69,14 +69,17 @@ def merge(session: Session, *, survivor_id: int, duplicate_id: int, actor: Princ
     """Move orders, tags, consents and loyalty (points, stored value, coupons, tier) to the
     survivor; the duplicate is kept, marked merged.
 
-    The audit entry lists everything that moved, so a wrong merge can be traced and put
-    right by hand; nothing about it is silent.
+    The audit entry lists everything that moved (and the coupons voided as over their
+    per-member limit), so a wrong merge can be traced and put right by hand; nothing about it
+    is silent. Refused (``member.merge_over_cap``) when the stored value would exceed the cap.
     """
     actor.require("members.merge")
     if survivor_id == duplicate_id:
         raise ValidationFailed("A member cannot be merged with itself.", code="member.merge_self")
     survivor = service.get_member(session, member_id=survivor_id)
     duplicate = service.get_member(session, member_id=duplicate_id)
+    # Before anything moves: a refused merge leaves both records as they were.
+    check_merge(session, survivor_id=survivor.id, duplicate_id=duplicate.id)
     orders = sales.reassign_member(session, from_member=duplicate.id, to_member=survivor.id)
     tags = service.tags_of(session, [survivor.id, duplicate.id])
     moved_tags = sorted(set(tags.get(duplicate.id, [])) - set(tags.get(survivor.id, [])))

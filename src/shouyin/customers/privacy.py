@@ -13,6 +13,7 @@ from shouyin.auth.principal import Principal
 from shouyin.customers import service
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.models import Member, MemberTag
+from shouyin.loyalty import service as loyalty
 from shouyin.shared.clock import utcnow
 from shouyin.shared.tabular import write_table
 
@@ -67,17 +68,30 @@ def _member_ids(session: Session, *, store_id: int | None, tag: str | None) -> l
 
 
 def erase(session: Session, *, member_id: int, actor: Principal, cipher: FieldCipher) -> Member:
-    """Remove the person, keep the books: orders stay, linked to a member with no identity."""
+    """Remove the person, keep the books: orders stay, linked to a member with no identity.
+
+    Refused (``member.erase_balance``) while the member holds stored-value principal; points,
+    bonus and issued coupons are written off in the same transaction.
+    """
     actor.require("members.erase")
     member = service.get_member(session, member_id=member_id)
     # Records merged into this one are the same person: they go too.
-    for merged in _merged_into(session, member.id):
+    merged_records = _merged_into(session, member.id)
+    now = utcnow()
+    # First, and refused while stored value is held: a refused erasure writes nothing.
+    loyalty_written_off = loyalty.erase_accounts(
+        session, member_ids=[member.id, *(m.id for m in merged_records)], actor=actor, at=now
+    )
+    for merged in merged_records:
         _wipe(merged, cipher)
     _wipe(member, cipher)
-    member.status, member.erased_at = "erased", utcnow()
+    member.status, member.erased_at = "erased", now
     session.execute(delete(MemberTag).where(MemberTag.member_id == member.id))
     session.flush()
-    audit.record(session, actor=actor, action="member.erase", entity="member", entity_id=member.id)
+    audit.record(
+        session, actor=actor, action="member.erase", entity="member", entity_id=member.id,
+        after={"loyalty": loyalty_written_off},
+    )  # fmt: skip
     return member
 
 

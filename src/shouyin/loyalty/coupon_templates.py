@@ -22,6 +22,8 @@ from shouyin.loyalty.models import Coupon, CouponTemplate
 
 # What a coupon promises its holder: fixed once a coupon of the template was issued.
 TERMS = ("kind", "value", "min_spend", "scope", "scope_ids", "gift_product_id")
+# Beyond these years a date is a typo, and moving it to UTC could leave the datetime range.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 def _check_value(data: CouponTemplateIn) -> None:
@@ -58,6 +60,13 @@ def _check_gift(session: Session, product_id: int | None) -> None:
             code="coupon.gift_product_unknown",
             details={"product_id": product_id},
         )
+    if found.weighed:
+        # A weighed line is one line whatever it weighs: the coupon would give all of it away.
+        raise ValidationFailed(
+            "A gift coupon is for an item sold by the piece; {name} is sold by weight.",
+            code="coupon.gift_weighed",
+            details={"product_id": product_id, "name": found.name},
+        )
 
 
 def _check_scope(session: Session, data: CouponTemplateIn) -> list[int]:
@@ -89,6 +98,10 @@ def _check_scope(session: Session, data: CouponTemplateIn) -> list[int]:
 
 def _check_validity(data: CouponTemplateIn) -> None:
     start, end = data.valid_from, data.valid_to
+    if any(m is not None and not FIRST_YEAR <= m.year <= LAST_YEAR for m in (start, end)):
+        raise ValidationFailed(
+            "Validity dates must fall between 1970 and 2999.", code="coupon.validity_invalid"
+        )
     by_days = data.valid_days is not None
     by_window = start is not None and end is not None and start < end
     if by_days == by_window or (by_days and (start is not None or end is not None)):

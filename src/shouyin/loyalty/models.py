@@ -83,6 +83,8 @@ class LedgerEntry(Base):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    # The client's idempotency key of a gift redemption (kind "gift"); None on other rows.
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
 
 
 class PointsLot(Base):

@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
 from shouyin.catalog import service as catalog
 from shouyin.customers import service as members
-from shouyin.errors import NotFound, ValidationFailed
+from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
 from shouyin.loyalty import ledger, rules
 from shouyin.loyalty import settings as loyalty_settings
-from shouyin.loyalty.models import Gift, MemberAccount, PointsLot
+from shouyin.loyalty.models import Gift, LedgerEntry, MemberAccount, PointsLot
 from shouyin.loyalty.points_schemas import (
     MAX_ADJUST,
     AdjustmentPublic,
@@ -30,7 +31,7 @@ from shouyin.loyalty.points_schemas import (
     GiftRedemptionPublic,
     GiftUpdate,
 )
-from shouyin.loyalty.service import latest_entry
+from shouyin.loyalty.service import entry_by_id, latest_entry
 from shouyin.shared.clock import business_date, utcnow
 from shouyin.stores import service as stores
 
@@ -213,21 +214,89 @@ def update_gift(
     return public
 
 
-def redeem_gift(
-    session: Session, *, member_id: int, data: GiftRedemptionIn, actor: Principal
-) -> GiftRedemptionPublic:
-    """Spend the gift's points (oldest lots first); a product gift leaves the store's stock."""
-    actor.require("sales.sell")
-    actor.require_store(data.store_id)
-    stores.get_store(session, store_id=data.store_id)
-    members.get_member(session, member_id=member_id)
-    gift = get_gift(session, gift_id=data.gift_id)
+def _first_redemption(
+    session: Session, member_id: int, data: GiftRedemptionIn
+) -> GiftRedemptionPublic | None:
+    """The result of an earlier redemption with the same client UUID, if there is one.
+
+    A retry answers with it (spending nothing more); the same UUID on another request is
+    refused, so a mix-up in the client can never pass for a retry.
+    """
+    uuid = str(data.client_uuid)
+    row = session.execute(
+        select(LedgerEntry.id, LedgerEntry.member_id, LedgerEntry.ref_id, LedgerEntry.store_id)
+        .where(LedgerEntry.client_uuid == uuid)
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    if (row.member_id, row.ref_id, row.store_id) != (member_id, data.gift_id, data.store_id):
+        raise Conflict(
+            "This client UUID was already used for a different gift redemption.",
+            code="gift.uuid_reused",
+            details={"client_uuid": uuid},
+        )
+    entry = entry_by_id(session, entry_id=row.id)
+    gift = GiftPublic.model_validate(get_gift(session, gift_id=data.gift_id))
+    return GiftRedemptionPublic(gift=gift, entry=entry, points=entry.points_after, replayed=True)
+
+
+def _lock_account(conn: Connection, member_id: int, at: datetime) -> None:
+    ledger.ensure_account(conn, member_id=member_id, at=at)
+    query = select(MemberAccount.member_id).where(MemberAccount.member_id == member_id)
+    conn.execute(query.with_for_update()).all()
+
+
+def _tag_entry(session: Session, entry_id: int, data: GiftRedemptionIn) -> None:
+    """Put the client UUID on the gift's ledger row (``ledger.post`` knows nothing of it).
+
+    Retries of the same member are serialised by the account lock; a UUID taken a moment ago
+    by a redemption for another member trips the unique constraint and is refused.
+    """
+    try:
+        with session.begin_nested():
+            session.execute(
+                update(LedgerEntry)
+                .where(LedgerEntry.id == entry_id)
+                .values(client_uuid=str(data.client_uuid))
+            )
+    except IntegrityError:
+        raise Conflict(
+            "This client UUID was already used for a different gift redemption.",
+            code="gift.uuid_reused",
+            details={"client_uuid": str(data.client_uuid)},
+        ) from None
+
+
+def _check_gift(session: Session, gift_id: int) -> Gift:
+    gift = get_gift(session, gift_id=gift_id)
     if not gift.active:
         raise ValidationFailed(
             "The gift {name} is no longer offered.", code="gift.inactive",
             details={"name": gift.name},
         )  # fmt: skip
+    return gift
+
+
+def redeem_gift(
+    session: Session, *, member_id: int, data: GiftRedemptionIn, actor: Principal
+) -> GiftRedemptionPublic:
+    """Spend the gift's points (oldest lots first); a product gift leaves the store's stock.
+
+    Idempotent by ``data.client_uuid``: a retry returns the first result (``replayed``).
+    """
+    actor.require("sales.sell")
+    actor.require_store(data.store_id)
+    first = _first_redemption(session, member_id, data)
+    if first is not None:
+        return first
+    stores.get_store(session, store_id=data.store_id)
+    members.get_member(session, member_id=member_id)
+    gift = _check_gift(session, data.gift_id)
     conn, at = session.connection(), utcnow()
+    _lock_account(conn, member_id, at)
+    first = _first_redemption(session, member_id, data)  # committed while we waited
+    if first is not None:
+        return first
     change = ledger.Change(
         kind="gift", points=-gift.points, ref_type="gift", ref_id=gift.id,
         store_id=data.store_id, user_id=actor.user_id or None, reason=gift.name,
@@ -241,6 +310,7 @@ def redeem_gift(
             ref_id=gift.id, reason=f"Gift for member {member_id}",
         )  # fmt: skip
     entry = latest_entry(session, member_id=member_id)
+    _tag_entry(session, entry.id, data)
     return GiftRedemptionPublic(
         gift=GiftPublic.model_validate(gift), entry=entry, points=after.points
     )

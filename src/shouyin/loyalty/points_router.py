@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
@@ -40,6 +41,7 @@ Kind = Literal[
     "merge",
     "compensation",
     "opening",
+    "erase",
 ]
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed"},
@@ -111,14 +113,26 @@ def update_gift(
     return points.update_gift(db, gift_id=gift_id, data=data, actor=principal)
 
 
+GIFT_ERRORS: dict[int | str, dict[str, str]] = {
+    **ERRORS,
+    200: {"description": "A retry: the result of the first redemption with this client_uuid"},
+    409: {"description": "The client_uuid was already used for a different redemption"},
+}
+
+
 @router.post(
     "/members/{member_id}/gift-redemptions",
     response_model=GiftRedemptionPublic,
     status_code=201,
-    responses=ERRORS,
+    responses=GIFT_ERRORS,
 )
 def redeem_gift(
     member_id: IdPath, data: GiftRedemptionIn, principal: Seller, db: WriteDb
-) -> GiftRedemptionPublic:
-    """Give the member a gift for points at a store (a product gift leaves its stock)."""
-    return points.redeem_gift(db, member_id=member_id, data=data, actor=principal)
+) -> JSONResponse:
+    """Give the member a gift for points at a store (a product gift leaves its stock).
+
+    Send a new `client_uuid` for each redemption: a retry with the same one returns the
+    first result (status 200) and spends nothing more.
+    """
+    done = points.redeem_gift(db, member_id=member_id, data=data, actor=principal)
+    return JSONResponse(done.model_dump(mode="json"), status_code=200 if done.replayed else 201)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,6 +123,8 @@ class GiftPublic(BaseModel):
 
 class GiftRedemptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # Made by the client for each redemption: a retry with it returns the first result.
+    client_uuid: UUID
     gift_id: int = Field(ge=1, le=ID_MAX, strict=True)
     store_id: int = Field(ge=1, le=ID_MAX, strict=True)
 
@@ -130,3 +133,4 @@ class GiftRedemptionPublic(BaseModel):
     gift: GiftPublic
     entry: LedgerEntryPublic
     points: int  # the balance after the redemption
+    replayed: bool = False  # True: a retry, answered with the first redemption's result

@@ -34,6 +34,8 @@ PARAMS_INVALID = "promotion.params_invalid"
 MAX_COUNT = 100  # n, buy and get: "the 101st item" is a typo, not a promotion
 MAX_THRESHOLDS = 10
 DAY_MINUTES = 24 * 60
+# Beyond these years a date is a typo, and moving it to UTC could leave the datetime range.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 # --- parameters per kind (pure) -----------------------------------------------------------
@@ -156,7 +158,12 @@ def _check_window(values: dict[str, Any]) -> None:
             "A time of day runs from a start to a later end on the same day (00:00 to 24:00).",
             code="promotion.time_invalid",
         )
-    begins, ends = (as_utc(v) if v else None for v in (values["valid_from"], values["valid_to"]))
+    given = (values["valid_from"], values["valid_to"])
+    if any(v is not None and not FIRST_YEAR <= v.year <= LAST_YEAR for v in given):
+        raise ValidationFailed(
+            "Promotion dates must fall between 1970 and 2999.", code="promotion.dates_invalid"
+        )
+    begins, ends = (as_utc(v) if v else None for v in given)
     if begins is not None and ends is not None and not begins < ends:
         raise ValidationFailed(
             "A promotion must end after it starts.", code="promotion.dates_invalid"

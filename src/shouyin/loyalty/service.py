@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from shouyin.auth.principal import Principal
 from shouyin.customers import service as members
+from shouyin.errors import Conflict
+from shouyin.loyalty import ledger
 from shouyin.loyalty import settings as loyalty_settings
-from shouyin.loyalty.models import LedgerEntry, MemberAccount, PointsLot, Tier, TierChange
+from shouyin.loyalty.models import (
+    Coupon,
+    LedgerEntry,
+    MemberAccount,
+    PointsLot,
+    Tier,
+    TierChange,
+)
 from shouyin.loyalty.points_schemas import (
     AccountPublic,
     ExpiringPoints,
@@ -22,11 +32,12 @@ from shouyin.loyalty.points_schemas import (
 )
 from shouyin.sales.models import Order
 from shouyin.shared.clock import utcnow
+from shouyin.shared.money import format_fen
 from shouyin.stores.models import Store
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 KINDS = ("sale", "return", "recharge", "sv_refund", "adjust", "expire", "gift", "merge",
-         "compensation", "opening")  # fmt: skip
+         "compensation", "opening", "erase")  # fmt: skip
 
 
 def tier_public(tier: Tier) -> TierPublic:
@@ -123,6 +134,11 @@ def latest_entry(session: Session, *, member_id: int) -> LedgerEntryPublic:
     return _entry_public(*row)
 
 
+def entry_by_id(session: Session, *, entry_id: int) -> LedgerEntryPublic:
+    row = session.execute(_entry_query().where(LedgerEntry.id == entry_id)).one()
+    return _entry_public(*row)
+
+
 def history(
     session: Session, *, member_id: int, kind: str | None = None, limit: int = 50, offset: int = 0
 ) -> LedgerPage:
@@ -157,3 +173,54 @@ def _change_public(change: TierChange, old: str | None, new: str | None) -> Tier
         id=change.id, at=change.at, from_tier=old, to_tier=new, reason=change.reason,
         growth=change.growth, order_id=change.order_id,
     )  # fmt: skip
+
+
+# --- erasure -------------------------------------------------------------------------------
+
+
+def erase_accounts(
+    session: Session, *, member_ids: list[int], actor: Principal, at: datetime
+) -> dict[str, int]:
+    """Close the loyalty of members being erased (PIPL): what was written off.
+
+    Refused (``member.erase_balance``) while any of them holds stored-value principal: that
+    is the customer's money and must be refunded first. Otherwise points (and their lots),
+    the remaining bonus and issued coupons are written off as "erase" ledger rows, in the
+    caller's transaction. Growth stays: it is history, not value.
+    """
+    conn = session.connection()
+    held = conn.execute(
+        select(MemberAccount.member_id, MemberAccount.points, MemberAccount.sv_principal,
+               MemberAccount.sv_bonus)
+        .where(MemberAccount.member_id.in_(member_ids))
+        .order_by(MemberAccount.member_id)
+        .with_for_update()
+    ).all()  # fmt: skip
+    principal = sum(int(row.sv_principal) for row in held)
+    if principal > 0:
+        raise Conflict(
+            "The member still holds {principal} of stored value: refund the balance first.",
+            code="member.erase_balance",
+            details={"principal": format_fen(principal), "principal_fen": principal},
+        )
+    written = {"points": 0, "sv_bonus": 0, "coupons_voided": 0}
+    for row in held:
+        if row.points or row.sv_bonus:
+            change = ledger.Change(
+                kind="erase", points=-int(row.points), sv_bonus=-int(row.sv_bonus),
+                store_id=actor.store_id, user_id=actor.user_id or None, reason="Member erased",
+            )  # fmt: skip
+            ledger.post(conn, member_id=row.member_id, change=change, at=at)
+            written["points"] += int(row.points)
+            written["sv_bonus"] += int(row.sv_bonus)
+    conn.execute(
+        update(PointsLot)
+        .where(PointsLot.member_id.in_(member_ids), PointsLot.remaining > 0)
+        .values(remaining=0)
+    )
+    written["coupons_voided"] = conn.execute(
+        update(Coupon)
+        .where(Coupon.member_id.in_(member_ids), Coupon.status == "issued")
+        .values(status="void")
+    ).rowcount
+    return written

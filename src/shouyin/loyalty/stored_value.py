@@ -5,9 +5,12 @@ cap, how much principal is left to refund) the member's account row is locked, s
 working on the same card take turns and always decide from the latest balance: on PostgreSQL
 by ``SELECT ... FOR UPDATE``, on SQLite because writers are serialised anyway.
 
-A refund (退卡 / 退余额) pays back principal only. When it takes the whole principal, the
-bonus still on the card is written off in the same ledger row, so the card is emptied: bonus
-was a gift tied to the money paid in, and it cannot outlive that money.
+A refund (退卡 / 退余额) pays back principal only, and writes off the bonus on the card in
+proportion to the principal it takes, in the same ledger row: bonus was a gift tied to the
+money paid in, and it cannot outlive that money. The share is rounded up, so refunding all
+but a fen again and again cannot pile up bonus, and refunding all the principal empties the
+card. A known gap: with ``stored_value_spend = "bonus_first"`` a member can spend the bonus
+first and then have all the principal back, having used the gift without keeping the money in.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def _check_rule(data: RechargeRuleIn) -> None:
             details={"bonus": data.bonus, "min_principal": data.min_principal},
         )
     for moment in (data.valid_from, data.valid_to):
-        if moment is not None and (moment.tzinfo is None or not 1970 < moment.year < 3000):
+        if moment is not None and (moment.tzinfo is None or not 1970 <= moment.year <= 2999):
             raise ValidationFailed(
                 "Give times between 1970 and 2999 with their time zone, "
                 "e.g. 2026-01-01T00:00:00+08:00.",
@@ -317,12 +320,20 @@ def _refund_amount(data: RefundCreate, held: ledger.Balances) -> int:
     return amount
 
 
+def bonus_written_off(amount: int, held: ledger.Balances) -> int:
+    """The bonus that goes with refunding ``amount`` of the principal held: the same share of
+    the bonus, rounded up to the fen, and all of it with the last of the principal."""
+    share = -(-held.sv_bonus * amount // held.sv_principal)  # ceil without floats
+    return min(share, held.sv_bonus)
+
+
 def refund(
     session: Session, *, data: RefundCreate, actor: Principal
 ) -> tuple[RechargePublic, bool]:
     """Pay back unused principal (all of it by default); (result, created).
 
-    Refunding the whole principal also writes off the bonus left on the card.
+    The bonus on the card is written off in proportion: refunding 40% of the principal
+    writes off 40% of the bonus (rounded up), refunding all of it empties the card.
     """
     reason = data.reason.strip()
     if not reason:
@@ -339,7 +350,7 @@ def refund(
     store, held, now = started
     conn = session.connection()
     amount = _refund_amount(data, held)
-    write_off = held.sv_bonus if amount == held.sv_principal else 0
+    write_off = bonus_written_off(amount, held)
     row = _new_row(data, actor, store, now, kind="refund", principal=amount)
     row.bonus = write_off
     try:

@@ -115,8 +115,10 @@ def recharge(data: RechargeCreate, principal: Recharger, db: WriteDb) -> JSONRes
 
 @api.post("/refunds", response_model=RechargePublic, status_code=201, responses={**RETRY, **ERRORS})
 def refund(data: RefundCreate, principal: Refunder, db: WriteDb) -> JSONResponse:
-    """Pays back unused principal (all of it when no amount is given). Refunding the whole
-    principal also writes off the bonus left on the card: the card is emptied."""
+    """Pays back unused principal (all of it when no amount is given). The bonus on the card
+    is written off in proportion to the principal refunded, rounded up to the fen: refunding
+    40% of the principal writes off 40% of the bonus, and refunding all of it empties the
+    card. The response's ``bonus`` is the bonus written off."""
     return _answer(*stored_value.refund(db, data=data, actor=principal))
 
 

@@ -18,6 +18,11 @@ from shouyin.web.templating import request_language
 PAGE_SIZE = 50
 Model = TypeVar("Model", bound=BaseModel)
 _HH_MM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
+# Not str.isdigit(): "²" is a digit to it and int("²") fails; "+-5" passes a lstrip("+-").
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}", re.ASCII)
+# Days of validity windows: beyond these years a date is a typo, and the day after it or its
+# start in a time zone could leave the range of datetime.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 def _(text: str) -> str:
@@ -76,6 +81,22 @@ def parse_day(text: str) -> date | None:
             code="office.date_invalid",
             details={"value": text},
         ) from None
+
+
+def parse_window_day(text: str, *, code: str) -> date | None:
+    """A first or last day of a validity window, from 1970 to 2999; blank means none."""
+    day = parse_day(text)
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationFailed(
+            "Choose a date from 1970 to 2999.", code=code, details={"value": text.strip()}
+        )
+    return day
+
+
+def parse_whole(text: str) -> int | None:
+    """A whole number as typed (a sign and at most 9 digits), or None for anything else."""
+    text = text.strip()
+    return int(text) if _WHOLE.fullmatch(text) else None
 
 
 def parse_cutoff(text: str) -> int:

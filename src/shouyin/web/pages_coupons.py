@@ -8,7 +8,7 @@ from the start of the first day to the end of the last.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from shouyin.loyalty.coupon_schemas import CouponTemplateIn
 from shouyin.loyalty.models import CouponTemplate
 from shouyin.shared.clock import to_local
 from shouyin.shared.money import Money
-from shouyin.web.office_common import _, error_of, parse_day, parse_id
+from shouyin.web.office_common import _, error_of, parse_id, parse_whole, parse_window_day
 from shouyin.web.office_common import validated as validated_form
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
@@ -96,11 +96,13 @@ def parse_zhe(text: str) -> int:
 def _whole(text: str) -> int | str | None:
     """A typed whole number; anything else is passed on for the schema to refuse."""
     text = text.strip()
-    return None if not text else int(text) if text.isdigit() and len(text) < 10 else text
+    number = parse_whole(text)
+    return None if not text else text if number is None else number
 
 
 def _local_start(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=ZoneInfo(TIMEZONE))
+    """The start of a local day, in UTC as it is stored and as the service bounds it."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
 
 
 class TemplateForm:
@@ -151,7 +153,9 @@ class TemplateForm:
     def _validity(self) -> dict[str, Any]:
         if self.validity != "window":
             return {"valid_days": _whole(self.valid_days)}
-        first, last = parse_day(self.valid_from), parse_day(self.valid_to)
+        code = "coupon.validity_invalid"
+        first = parse_window_day(self.valid_from, code=code)
+        last = parse_window_day(self.valid_to, code=code)
         return {
             "valid_from": _local_start(first) if first else None,
             "valid_to": _local_start(last + timedelta(days=1)) if last else None,

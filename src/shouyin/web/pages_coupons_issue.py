@@ -22,7 +22,7 @@ from shouyin.loyalty.coupon_schemas import MemberFilters
 from shouyin.loyalty.models import CouponTemplate, Tier
 from shouyin.shared.clock import utcnow
 from shouyin.stores import service as stores
-from shouyin.web.office_common import PAGE_SIZE, error_of, page_count, parse_id
+from shouyin.web.office_common import PAGE_SIZE, error_of, page_count, parse_id, parse_whole
 from shouyin.web.pages_coupons import (
     BASE,
     COUPON_STATUS_LABELS,
@@ -91,7 +91,7 @@ def issue_submit(
     typed = {"mode": mode, "member": member, "tag": tag, "store_id": store_id,
              "tier_id": tier_id, "count": count}  # fmt: skip
     try:
-        number = int(count) if count.strip().isdigit() and len(count.strip()) < 3 else 0
+        number = parse_whole(count) or 0
         if not 1 <= number <= 20:
             raise ValidationFailed("Issue 1 to 20 coupons per member.", code="coupon.count_invalid")
         target: dict[str, Any] = (

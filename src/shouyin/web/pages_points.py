@@ -3,6 +3,7 @@ and the gift catalogue."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -43,6 +44,7 @@ KIND_LABELS = {
     "merge": _("Merge"),
     "compensation": _("Compensation"),
     "opening": _("Opening balance"),
+    "erase": _("Written off at erasure"),
 }
 TIER_REASON_LABELS = {
     "upgrade": _("Upgrade"),
@@ -60,10 +62,22 @@ GIFT_MESSAGES = {
 
 
 def _whole_number(text: str, code: str) -> int:
+    from shouyin.web.office_common import parse_whole
+
     text = text.strip().replace(",", "")
-    if not text.lstrip("+-").isdigit() or len(text) > 12:
+    number = parse_whole(text)
+    if number is None:
         raise ValidationFailed("Enter a whole number.", code=code, details={"value": text})
-    return int(text)
+    return number
+
+
+def _form_uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        raise ValidationFailed(
+            "This form is out of date: reload the page and try again.", code="gift.form_stale"
+        ) from None
 
 
 def _coupons(session: Session, member_id: int) -> list[Any]:
@@ -107,6 +121,8 @@ def render_loyalty_page(
         "gifts": points.list_gifts(db, active_only=True) if can_give else [],
         "stores": stores.list_stores(db, store_id=principal.store_id) if can_give else [],
         "error": error, "form": form or {}, "done": request.query_params.get("done"),
+        # A new one each time the form is shown: submitting it twice gives one gift.
+        "gift_uuid": str(uuid.uuid4()),
     }  # fmt: skip
     return render(request, "loyalty/member_loyalty.html", context, status_code=status)
 
@@ -145,13 +161,16 @@ def gift_submit(
     request: Request, principal: Seller, db: WriteDb, member_id: MemberId,
     gift_id: Annotated[str, Form(max_length=12)] = "",
     store_id: Annotated[str, Form(max_length=12)] = "",
+    client_uuid: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:  # fmt: skip
     try:
         chosen_store = parse_id(store_id) or principal.store_id
         gift = parse_id(gift_id)
         if gift is None or chosen_store is None:
             raise ValidationFailed("Choose a gift and a store.", code="gift.choice_missing")
-        data = GiftRedemptionIn(gift_id=gift, store_id=chosen_store)
+        data = GiftRedemptionIn(
+            client_uuid=_form_uuid(client_uuid), gift_id=gift, store_id=chosen_store
+        )
         points.redeem_gift(db, member_id=member_id, data=data, actor=principal)
     except DomainError as exc:
         db.rollback()

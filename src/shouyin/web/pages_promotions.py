@@ -26,7 +26,7 @@ from shouyin.loyalty.models import Promotion
 from shouyin.shared.clock import as_utc, to_local
 from shouyin.shared.money import Money
 from shouyin.stores import service as stores
-from shouyin.web.office_common import _, error_of, validated
+from shouyin.web.office_common import FIRST_YEAR, LAST_YEAR, _, error_of, validated
 from shouyin.web.pages_loyalty_admin import (
     Ids,
     fen,
@@ -100,6 +100,11 @@ def parse_moment(text: str) -> datetime | None:
             "A date and time is written YYYY-MM-DD HH:MM.", code="promotion.dates_invalid",
             details={"value": text},
         ) from None  # fmt: skip
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:  # year 1 in China time is before UTC's year 1
+        raise ValidationFailed(
+            "Choose a date from 1970 to 2999.", code="promotion.dates_invalid",
+            details={"value": text},
+        )  # fmt: skip
     return as_utc(local.replace(tzinfo=ZoneInfo(TIMEZONE)))
 
 

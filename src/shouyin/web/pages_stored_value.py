@@ -27,7 +27,7 @@ from shouyin.loyalty.sv_schemas import RechargeCreate, RechargeRuleIn, RefundCre
 from shouyin.shared.clock import utcnow
 from shouyin.shared.money import Money
 from shouyin.stores import service as stores
-from shouyin.web.office_common import _, error_of, parse_day, parse_id, validated
+from shouyin.web.office_common import _, error_of, parse_id, parse_window_day, validated
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
 
@@ -100,11 +100,12 @@ class RuleForm:
         self.valid_from, self.valid_until, self.active = valid_from, valid_until, bool(active)
 
     def data(self) -> RechargeRuleIn:
-        until = parse_day(self.valid_until)
+        code = "recharge_rule.time_invalid"
+        until = parse_window_day(self.valid_until, code=code)
         values = {
             "name": self.name, "min_principal": _yuan(self.min_yuan),
             "bonus": _yuan(self.bonus_yuan), "active": self.active,
-            "valid_from": _start_of(parse_day(self.valid_from)),
+            "valid_from": _start_of(parse_window_day(self.valid_from, code=code)),
             "valid_to": _start_of(until + timedelta(days=1) if until else None),
         }  # fmt: skip
         return validated(RechargeRuleIn, values, RULE_MESSAGES)

@@ -188,11 +188,13 @@ def upgrade() -> None:
     sa.Column('store_id', sa.Integer(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('client_uuid', sa.String(length=36), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_loyalty_ledger_member_id_members')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_loyalty_ledger_order_id_orders')),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_loyalty_ledger_store_id_stores')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_loyalty_ledger_user_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_ledger'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_ledger')),
+    sa.UniqueConstraint('client_uuid', name=op.f('uq_loyalty_ledger_client_uuid'))
     )
     with op.batch_alter_table('loyalty_ledger', schema=None) as batch_op:
         batch_op.create_index('ix_loyalty_ledger_member_at', ['member_id', 'at'], unique=False)
