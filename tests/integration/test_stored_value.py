@@ -22,7 +22,7 @@ from shouyin.customers.models import Member
 from shouyin.customers.schemas import MemberCreate
 from shouyin.db import Database
 from shouyin.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from shouyin.loyalty import ledger, liability, stored_value
+from shouyin.loyalty import ledger, liability, recharge_rules, stored_value
 from shouyin.loyalty.models import LedgerEntry, Recharge, RechargeRule
 from shouyin.loyalty.sv_schemas import RechargeCreate, RechargeRuleIn, RefundCreate
 from shouyin.stores.models import Store
@@ -51,7 +51,7 @@ def add_rule(session: Session, min_yuan: int, bonus_yuan: int, **extra: Any) -> 
         name=f"充{min_yuan}送{bonus_yuan}", min_principal=min_yuan * 100, bonus=bonus_yuan * 100,
         **extra,
     )  # fmt: skip
-    return stored_value.create_rule(session, data=data, actor=hq(session))
+    return recharge_rules.create_rule(session, data=data, actor=hq(session))
 
 
 def top_up(
@@ -109,7 +109,7 @@ def test_bonus_is_the_largest_of_the_active_rules_in_their_window(session: Sessi
         top_up(session, cashier, store, member, yuan * 100).rule_id for yuan in (50, 100, 499, 500)
     ]
     assert got == [None, small.id, week.id, week.id]  # 充300送60 gives more than 充500送50
-    stored_value.update_rule(
+    recharge_rules.update_rule(
         session, rule_id=week.id, actor=hq(session),
         data=RechargeRuleIn(name="停", min_principal=30000, bonus=6000, active=False),
     )  # fmt: skip
@@ -119,14 +119,14 @@ def test_bonus_is_the_largest_of_the_active_rules_in_their_window(session: Sessi
 def test_a_rule_needs_a_bonus_within_its_minimum_and_a_window_that_ends_after_it_starts(
     session: Session,
 ) -> None:
-    before = len(stored_value.list_rules(session))
+    before = len(recharge_rules.list_rules(session))
     now = datetime.now(UTC)
     raises(ValidationFailed, "recharge_rule.bonus_too_big", lambda: add_rule(session, 100, 101))
     raises(
         ValidationFailed, "recharge_rule.window_invalid",
         lambda: add_rule(session, 100, 10, valid_from=now, valid_to=now),
     )  # fmt: skip
-    assert len(stored_value.list_rules(session)) == before
+    assert len(recharge_rules.list_rules(session)) == before
     assert add_rule(session, 100, 100).bonus == 10000  # 充100送100 is allowed
 
 
@@ -135,9 +135,9 @@ def test_a_used_rule_is_switched_off_not_deleted(session: Session) -> None:
     used, unused = add_rule(session, 100, 10), add_rule(session, 900, 99)
     top_up(session, cashier, store, make_member(session, cashier), 10000)
     admin = hq(session)
-    raises(Conflict, "recharge_rule.in_use", lambda: stored_value.delete_rule(session, rule_id=used.id, actor=admin))  # fmt: skip
-    stored_value.delete_rule(session, rule_id=unused.id, actor=admin)
-    assert [r.id for r in stored_value.list_rules(session) if r.id in (used.id, unused.id)] == [used.id]  # fmt: skip
+    raises(Conflict, "recharge_rule.in_use", lambda: recharge_rules.delete_rule(session, rule_id=used.id, actor=admin))  # fmt: skip
+    recharge_rules.delete_rule(session, rule_id=unused.id, actor=admin)
+    assert [r.id for r in recharge_rules.list_rules(session) if r.id in (used.id, unused.id)] == [used.id]  # fmt: skip
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "recharge_rule"))
     assert {"recharge_rule.create", "recharge_rule.delete"} <= set(actions)
 

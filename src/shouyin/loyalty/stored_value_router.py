@@ -17,7 +17,7 @@ from shouyin.customers import service as members
 from shouyin.customers.crypto import FieldCipher
 from shouyin.customers.keys import cipher_for
 from shouyin.db import ReadDb, WriteDb
-from shouyin.loyalty import liability, stored_value
+from shouyin.loyalty import liability, recharge_rules, stored_value
 from shouyin.loyalty.recharge_receipt import (
     RechargeReceiptData,
     RechargeReceiptLabels,
@@ -74,24 +74,24 @@ def cipher(request: Request) -> FieldCipher:
 
 @api.get("/rules", response_model=list[RechargeRulePublic])
 def list_rules(principal: Reader, db: ReadDb) -> object:
-    return stored_value.list_rules(db)
+    return recharge_rules.list_rules(db)
 
 
 @api.post("/rules", response_model=RechargeRulePublic, status_code=201, responses=ERRORS)
 def create_rule(data: RechargeRuleIn, principal: Configurer, db: WriteDb) -> object:
-    return stored_value.create_rule(db, data=data, actor=principal)
+    return recharge_rules.create_rule(db, data=data, actor=principal)
 
 
 @api.put("/rules/{rule_id}", response_model=RechargeRulePublic, responses=ERRORS)
 def update_rule(
     rule_id: IdPath, data: RechargeRuleIn, principal: Configurer, db: WriteDb
 ) -> object:
-    return stored_value.update_rule(db, rule_id=rule_id, data=data, actor=principal)
+    return recharge_rules.update_rule(db, rule_id=rule_id, data=data, actor=principal)
 
 
 @api.delete("/rules/{rule_id}", status_code=204, responses=ERRORS)
 def delete_rule(rule_id: IdPath, principal: Configurer, db: WriteDb) -> Response:
-    stored_value.delete_rule(db, rule_id=rule_id, actor=principal)
+    recharge_rules.delete_rule(db, rule_id=rule_id, actor=principal)
     return Response(status_code=204)
 
 

@@ -20,7 +20,7 @@ from shouyin.customers import service as members
 from shouyin.customers.keys import cipher_for
 from shouyin.db import ReadDb, WriteDb
 from shouyin.errors import DomainError
-from shouyin.loyalty import ledger, stored_value
+from shouyin.loyalty import ledger, recharge_rules, stored_value
 from shouyin.loyalty.models import RechargeRule
 from shouyin.loyalty.stored_value_router import build_report
 from shouyin.loyalty.sv_schemas import RechargeCreate, RechargeRuleIn, RefundCreate
@@ -124,7 +124,7 @@ def _rules_page(
     request: Request, db: Session, principal: Principal, *, edit: int | None = None,
     form: dict[str, Any] | None = None, error: dict[str, Any] | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
-    rules = stored_value.list_rules(db)
+    rules = recharge_rules.list_rules(db)
     editing = next((r for r in rules if r.id == edit), None)
     rows = [
         RuleRow(r, _day_of(r.valid_from, until=False), _day_of(r.valid_to, until=True))
@@ -153,9 +153,9 @@ def _save_rule(
 ) -> Response:
     try:
         if rule_id is None:
-            stored_value.create_rule(db, data=form.data(), actor=principal)
+            recharge_rules.create_rule(db, data=form.data(), actor=principal)
         else:
-            stored_value.update_rule(db, rule_id=rule_id, data=form.data(), actor=principal)
+            recharge_rules.update_rule(db, rule_id=rule_id, data=form.data(), actor=principal)
     except DomainError as exc:
         db.rollback()
         typed, error = vars(form), error_of(request, exc)
@@ -177,7 +177,7 @@ def update_rule_submit(
     request: Request, principal: Configurer, db: WriteDb, rule_id: RowId,
     form: Annotated[RuleForm, Depends()],
 ) -> Response:  # fmt: skip
-    stored_value.get_rule(db, rule_id=rule_id)
+    recharge_rules.get_rule(db, rule_id=rule_id)
     return _save_rule(request, db, principal, form, rule_id)
 
 
@@ -186,7 +186,7 @@ def delete_rule_submit(
     request: Request, principal: Configurer, db: WriteDb, rule_id: RowId
 ) -> Response:
     try:
-        stored_value.delete_rule(db, rule_id=rule_id, actor=principal)
+        recharge_rules.delete_rule(db, rule_id=rule_id, actor=principal)
     except DomainError as exc:
         db.rollback()
         return _rules_page(request, db, principal, error=error_of(request, exc), status=exc.status)
@@ -224,7 +224,7 @@ def _card_page(
 def _offers(db: Session) -> list[str]:
     """The names of the rules a recharge could earn right now, for the cashier."""
     live = {rule.id for rule in stored_value.active_rules(db, at=utcnow())}
-    return [rule.name for rule in stored_value.list_rules(db) if rule.id in live]
+    return [rule.name for rule in recharge_rules.list_rules(db) if rule.id in live]
 
 
 class CardForm:
