@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR = Path("var")
@@ -33,15 +33,32 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
     # Discounts above this share of the order need to be written to the audit log.
     audit_discount_percent: int = 20
+    # Returns refunding more than this (fen) need a manager's approval on the spot.
+    return_approval_fen: int = 20000
     # The member data key ring (JSON) or the file that holds it; made on first use if neither.
     member_keys: str | None = None
     member_key_file: Path | None = None
     privacy_notice_version: str = "2026-01"
     statement_counting: bool = True
+    # Parked carts (挂单) a till may hold at once.
+    held_cart_limit: int = 5
     # The nightly loyalty jobs (points expiry, tier review) in the server process; unset: on,
     # except in test mode.
     run_jobs: bool | None = None
     log_level: str = "info"
+    # Scale labels (电子秤条码), see catalog/scale.py: F prefix, P PLU, V value, X ignored,
+    # C check digit; "off" reads no scale labels. The value is grams (weight) or fen (price).
+    scale_layout: str = "FF PPPPP VVVVV C"
+    scale_value: Literal["weight", "price"] = "weight"
+    scale_prefixes: str = "20-29"
+
+    @model_validator(mode="after")
+    def _scale_layout_readable(self) -> Settings:
+        from shouyin.catalog.scale import layout_of
+
+        # A layout that cannot be read stops the start, rather than every scan at the till.
+        layout_of(self.scale_layout, self.scale_value, self.scale_prefixes)
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -20,7 +20,9 @@ from shouyin.loyalty.models import (
     Tier,
     TierChange,
 )
+from shouyin.sales.held_models import HeldCart
 from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
+from shouyin.sales.return_models import ReturnLine, ReturnOrder, ReturnPayment
 from shouyin.stores.models import Chain, Register, Store
 
 metadata = Base.metadata
@@ -36,6 +38,7 @@ __all__ = [
     "Coupon",
     "CouponTemplate",
     "Gift",
+    "HeldCart",
     "LedgerEntry",
     "LoyaltySettingsRow",
     "Member",
@@ -51,6 +54,9 @@ __all__ = [
     "Recharge",
     "RechargeRule",
     "Register",
+    "ReturnLine",
+    "ReturnOrder",
+    "ReturnPayment",
     "StockLevel",
     "StockMovement",
     "Store",

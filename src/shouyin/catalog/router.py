@@ -10,8 +10,10 @@ from fastapi.responses import Response
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
-from shouyin.catalog import importer, service
+from shouyin.catalog import importer, scanning, service
 from shouyin.catalog.repository import ProductFilter
+from shouyin.catalog.scale import layout_of
+from shouyin.catalog.scanning import ScaleScanPublic
 from shouyin.catalog.schemas import (
     ID_MAX,
     CategoryCreate,
@@ -108,18 +110,33 @@ def list_products(
 
 @router.get(
     "/products/lookup",
-    response_model=ProductPublic,
+    response_model=ProductPublic | ScaleScanPublic,
     responses={
         **READ_ERRORS,
-        404: {"description": "No active product has it: catalog.code_unknown"},
+        404: {"description": "No active product has it: catalog.code_unknown, scale.plu_unknown"},
+        422: {
+            "description": "A scale label that cannot be sold: scale.check_digit_invalid, "
+            "scale.product_not_weighed, ..."
+        },
     },
 )
 def lookup(
     principal: CatalogReader,
     db: ReadDb,
-    code: Annotated[str, Query(min_length=1, max_length=64, description="Barcode or SKU")],
+    request: Request,
+    code: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Barcode or SKU: the product; or a scale label (EAN-13, 20-29 by "
+            "default): the product and the grams to sell, with from_scale true",
+        ),
+    ],
 ) -> object:
-    return service.lookup(db, code=code)
+    settings = request.app.state.settings
+    layout = layout_of(settings.scale_layout, settings.scale_value, settings.scale_prefixes)
+    return scanning.scan(db, code=code, layout=layout)
 
 
 @router.get(

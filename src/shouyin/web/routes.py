@@ -13,6 +13,8 @@ ROUTER_MODULES = (
     "shouyin.auth.router",
     "shouyin.web.pages_auth",
     "shouyin.sales.router",
+    "shouyin.sales.returns_router",
+    "shouyin.sales.held_router",
     "shouyin.inventory.router",
     "shouyin.customers.router",
     "shouyin.web.pages_till",

@@ -96,6 +96,8 @@
 
       init: function () {
         this.chooseStoredRegister();
+        // The cart kept over a reload, and the carts parked on this till (till_held.js).
+        if (this.heldInit) this.heldInit();
         const self = this;
         // Clicks on anything that is not a field send the focus back to the barcode field.
         document.addEventListener("click", function () { self.refocusSoon(); });
@@ -136,9 +138,11 @@
         return found ? found.name : this.t.register_unset;
       },
       pickRegister: function (id) {
+        const before = this.registerId;
         this.registerId = id;
         localStorage.setItem(this.registerKey(), String(id));
         this.closeDialog();
+        if (this.registerChanged) this.registerChanged(before);
       },
       changeRegister: function () {
         if (this.registers.length > 1) this.openDialog("register");
@@ -323,7 +327,16 @@
           }
           return;
         }
+        if (product.from_scale) { this.addScaled(product); return; }
         this.addProduct(product);
+      },
+      // A scale label is one weighed package: a line of its own, with the label's grams.
+      addScaled: function (scan) {
+        this.clearMessage();
+        this.lines.push({ key: this.nextKey++, product: scan.product, quantity: scan.quantity_grams,
+                          price_override: null, discount: null });
+        this.selected = this.lines.length - 1;
+        this.changed();
       },
       addProduct: function (product) {
         if (!product.active) { this.say(fmt(t.inactive, { name: product.name })); return; }
@@ -554,7 +567,8 @@
             else this.openCancel();
           },
         };
-        const action = (this.loyaltyAction && this.loyaltyAction(event)) || actions[key];
+        const action = (this.loyaltyAction && this.loyaltyAction(event)) ||
+          (this.heldAction && this.heldAction(event)) || actions[key];
         if (/^F([1-9]|1[0-2])$/.test(key) && key !== "F11" && key !== "F12") event.preventDefault();
         if (!action) return;
         event.preventDefault();
@@ -570,8 +584,10 @@
   document.addEventListener("alpine:init", function () {
     window.Alpine.data("till", function () {
       const component = till(window.TILL);
-      // Mixins (till_member.js, till_pay.js, till_loyalty.js) are merged with their getters intact.
-      [window.shouyinTillMember, window.shouyinTillPay, window.shouyinTillLoyalty].forEach(function (mixin) {
+      // Mixins (till_member.js, till_pay.js, till_loyalty.js, till_held.js) are merged with their
+      // getters intact.
+      [window.shouyinTillMember, window.shouyinTillPay, window.shouyinTillLoyalty,
+       window.shouyinTillHeld].forEach(function (mixin) {
         if (mixin) Object.defineProperties(component, Object.getOwnPropertyDescriptors(mixin()));
       });
       return component;
