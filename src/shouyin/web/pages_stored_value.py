@@ -4,6 +4,7 @@ stored-value liability report (储值负债). Amounts are typed in yuan and kept
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -258,20 +259,30 @@ def recharge_submit(
     request: Request, principal: Recharger, db: WriteDb, member_id: RowId,
     form: Annotated[CardForm, Depends()],
 ) -> Response:  # fmt: skip
-    try:
+    def run() -> int:
         values = form.common(principal, member_id) | {"principal": _yuan(form.amount)}
         data = validated(RechargeCreate, values, MONEY_MESSAGES)
-        result, _created = stored_value.recharge(db, data=data, actor=principal)
+        return stored_value.recharge(db, data=data, actor=principal)[0].id
+
+    return _card_submit(request, db, principal, member_id, form, "recharge", run)
+
+
+def _card_submit(
+    request: Request, db: Session, principal: Principal, member_id: int, form: CardForm,
+    kind: str, run: Callable[[], int],
+) -> Response:  # fmt: skip
+    """Run a recharge or refund; show the form again with the error, or the result."""
+    try:
+        done = run()
     except DomainError as exc:
         db.rollback()
         error = error_of(request, exc)
         return _card_page(
-            request, db, principal, member_id, kind="recharge", form=vars(form), error=error,
+            request, db, principal, member_id, kind=kind, form=vars(form), error=error,
             status=exc.status,
         )  # fmt: skip
-    return RedirectResponse(
-        f"/office/members/{member_id}/recharge?done={result.id}", status_code=303
-    )
+    path = "recharge" if kind == "recharge" else "sv-refund"
+    return RedirectResponse(f"/office/members/{member_id}/{path}?done={done}", status_code=303)
 
 
 @router.get("/office/members/{member_id}/sv-refund")
@@ -287,21 +298,13 @@ def refund_submit(
     request: Request, principal: Refunder, db: WriteDb, member_id: RowId,
     form: Annotated[CardForm, Depends()],
 ) -> Response:  # fmt: skip
-    try:
+    def run() -> int:
         amount = _yuan(form.amount) if form.amount else None  # blank: all the principal
         values = form.common(principal, member_id) | {"amount": amount, "reason": form.reason}
         data = validated(RefundCreate, values, MONEY_MESSAGES)
-        result, _created = stored_value.refund(db, data=data, actor=principal)
-    except DomainError as exc:
-        db.rollback()
-        error = error_of(request, exc)
-        return _card_page(
-            request, db, principal, member_id, kind="refund", form=vars(form), error=error,
-            status=exc.status,
-        )  # fmt: skip
-    return RedirectResponse(
-        f"/office/members/{member_id}/sv-refund?done={result.id}", status_code=303
-    )
+        return stored_value.refund(db, data=data, actor=principal)[0].id
+
+    return _card_submit(request, db, principal, member_id, form, "refund", run)
 
 
 # --- liability report ------------------------------------------------------------------------
