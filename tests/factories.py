@@ -205,3 +205,19 @@ def make_promotion(session: Session, *, kind: str, params: dict[str, Any], **kw:
     session.flush()
     catalogue.invalidate(session)
     return promotion
+
+
+def gold_member_shop(session: Session) -> dict[str, Any]:
+    """A store with a ¥100 bag and a ¥20 tea, and a gold member holding 1,000 points, ¥30
+    principal + ¥30 bonus of stored value and a ¥5 voucher."""
+    store = make_store(session)
+    shop: dict[str, Any] = {
+        "store": store,
+        "register": register_of(session, store),
+        "bag": make_product(session, price=10000, stock={store.id: 50}),
+        "tea": make_product(session, price=2000, stock={store.id: 50}),
+        "gold": make_member(session),
+    }
+    fund(session, shop["gold"], tier="gold", points=1000, sv_principal=3000, sv_bonus=3000)
+    shop["coupon"] = make_coupon(session, member=shop["gold"], value=500)
+    return shop

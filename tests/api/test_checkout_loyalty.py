@@ -19,17 +19,7 @@ BOTH = pytest.mark.parametrize("app_backend", ["sqlite", "postgresql"], indirect
 
 def _shop(harness: AppHarness) -> dict[str, Any]:
     def build(session: Any) -> dict[str, Any]:
-        store = factories.make_store(session)
-        shop = {
-            "store": store,
-            "register": factories.register_of(session, store),
-            "bag": factories.make_product(session, price=10000, stock={store.id: 50}),
-            "tea": factories.make_product(session, price=2000, stock={store.id: 50}),
-            "gold": factories.make_member(session),
-        }
-        factories.fund(session, shop["gold"], tier="gold", points=1000, sv_principal=3000,
-                       sv_bonus=3000)  # fmt: skip
-        shop["coupon"] = factories.make_coupon(session, member=shop["gold"], value=500)
+        shop = factories.gold_member_shop(session)
         factories.make_promotion(
             session, kind="nth_discount", params={"n": 2, "percent_off": 5000},
             scope="products", scope_ids=[shop["tea"].id], name="第二件半价",

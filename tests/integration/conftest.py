@@ -20,3 +20,12 @@ def configured_url(
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def default_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The settings of a shop that configured nothing: the bench then uses its own SQLite."""
+    monkeypatch.delenv("SHOUYIN_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

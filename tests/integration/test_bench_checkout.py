@@ -6,7 +6,6 @@ No timing assertions: speed targets are the bench's business, not the tests'.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +13,6 @@ from typer.testing import CliRunner
 
 from shouyin.bench import dataset
 from shouyin.cli import app
-from shouyin.config import get_settings
 from shouyin.db import Database
 from shouyin.inventory.models import StockLevel
 from shouyin.sales.models import Order
@@ -76,14 +74,6 @@ def _check_postgres_run(url: str) -> None:
     assert [code[:5] for _, code in stores] == ["BENCH"]
     assert orders == 60 + 20
     assert sold is not None and sold >= orders * 3
-
-
-@pytest.fixture
-def default_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("SHOUYIN_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.mark.usefixtures("default_settings")

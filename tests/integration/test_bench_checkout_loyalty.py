@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 
 from shouyin.bench import checkout
 from shouyin.cli import app
-from shouyin.config import get_settings
 from shouyin.db import Database
 from shouyin.loyalty.models import Coupon, LedgerEntry, MemberAccount, PointsLot
 from shouyin.sales.models import Order, Payment
@@ -102,14 +100,6 @@ def _check_every_order_carries_loyalty(url: str) -> None:
     assert card_payments == (ORDERS + WARMUP + 3) // 4  # every fourth order
     for member_id, points, sv_principal in accounts:
         assert points == lots.get(member_id, 0) and points >= 0 and sv_principal >= 0
-
-
-@pytest.fixture
-def default_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("SHOUYIN_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.mark.usefixtures("default_settings")

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -10,19 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shouyin.sales.receipt import ReceiptData, ReceiptLine, render_escpos, render_text, text_width
-
-ESC, GS, FS = 0x1B, 0x1D, 0x1C
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _escpos_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Importing escpos makes a temp folder: keep it inside pytest's own temp area."""
-    folder = str(tmp_path_factory.mktemp("escpos"))
-    patch = pytest.MonkeyPatch()
-    patch.setenv("TMPDIR", folder)
-    patch.setattr(tempfile, "tempdir", folder)
-    yield
-    patch.undo()
+from tests.escpos import Command, find, parse
 
 
 def receipt(**changes: object) -> ReceiptData:
@@ -48,61 +34,7 @@ def receipt(**changes: object) -> ReceiptData:
     return replace(data, **changes)  # type: ignore[arg-type]
 
 
-# --- ESC/POS decoding ---------------------------------------------------------------------
-
 # Argument byte counts of the fixed-length commands the renderer may send.
-_FIXED = {
-    (ESC, ord("@")): 0,
-    (ESC, ord("a")): 1,
-    (ESC, ord("E")): 1,
-    (ESC, ord("!")): 1,
-    (ESC, ord("d")): 1,
-    (FS, ord("&")): 0,
-    (GS, ord("!")): 1,
-    (GS, ord("h")): 1,
-    (GS, ord("w")): 1,
-    (GS, ord("H")): 1,
-    (GS, ord("V")): 1,
-}
-
-
-@dataclass(frozen=True)
-class Command:
-    prefix: bytes  # e.g. b"\x1dk"
-    args: bytes
-    text_before: int  # how many text bytes were printed before this command
-
-
-def parse(data: bytes) -> tuple[list[Command], str]:
-    """Split ESC/POS output into commands and GBK text; unknown commands fail the test."""
-    commands: list[Command] = []
-    text = bytearray()
-    i = 0
-    while i < len(data):
-        if data[i] not in (ESC, GS, FS):
-            text.append(data[i])
-            i += 1
-            continue
-        key = (data[i], data[i + 1])
-        start = i + 2
-        if key in _FIXED:
-            end = start + _FIXED[key]
-        elif key == (GS, ord("k")):  # function B: m, n, then n data bytes
-            assert data[start] >= 65, "only barcode function B is expected"
-            end = start + 2 + data[start + 1]
-        elif key == (GS, ord("(")):  # GS ( k pL pH data
-            end = start + 3 + data[start + 1] + 256 * data[start + 2]
-        else:
-            raise AssertionError(f"unexpected command {data[i : i + 2]!r} at {i}")
-        commands.append(Command(data[i:start], data[start:end], len(text)))
-        i = end
-    return commands, text.decode("gbk")
-
-
-def find(commands: list[Command], prefix: bytes) -> list[Command]:
-    return [command for command in commands if command.prefix == prefix]
-
-
 def test_escpos_text_is_gbk_and_complete() -> None:
     _, text = parse(render_escpos(receipt()))
     assert "好邻居便利店" in text
