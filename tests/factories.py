@@ -19,6 +19,8 @@ from shouyin.customers.models import Member
 from shouyin.inventory.models import StockLevel, StockMovement
 from shouyin.loyalty import catalogue, ledger
 from shouyin.loyalty.models import Coupon, CouponTemplate, MemberAccount, Promotion, Tier
+from shouyin.sales import shift_service
+from shouyin.sales.shift_models import Shift
 from shouyin.shared.clock import utcnow
 from shouyin.stores.models import Register, Store
 from shouyin.stores.service import ensure_chain
@@ -38,7 +40,10 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def make_store(session: Session, *, rounding: str = "none", cutoff: int = 0, **kw: object) -> Store:
+def make_store(
+    session: Session, *, rounding: str = "none", cutoff: int = 0, shift: bool = True, **kw: object
+) -> Store:
+    """A store with register R1; with ``shift`` the register has an open shift (no float)."""
     n = next_id()
     store = Store(
         chain_id=ensure_chain(session).id, code=f"T{n:04d}", name=f"测试门店{n}",
@@ -46,9 +51,19 @@ def make_store(session: Session, *, rounding: str = "none", cutoff: int = 0, **k
     )  # fmt: skip
     session.add(store)
     session.flush()
-    session.add(Register(store_id=store.id, code="R1", name="1号收银台"))
+    register = Register(store_id=store.id, code="R1", name="1号收银台")
+    session.add(register)
     session.flush()
+    if shift:
+        open_shift(session, register, make_user(session, store=store))
     return store
+
+
+def open_shift(session: Session, register: Register, user: User, *, float_fen: int = 0) -> Shift:
+    return shift_service.open_shift(
+        session, actor=None, store_id=register.store_id, register_id=register.id,
+        user_id=user.id, opening_float=float_fen, client_uuid=None,
+    )  # fmt: skip
 
 
 def register_of(session: Session, store: Store) -> Register:

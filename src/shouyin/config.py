@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     scale_layout: str = "FF PPPPP VVVVV C"
     scale_value: Literal["weight", "price"] = "weight"
     scale_prefixes: str = "20-29"
+    # Returns of a receipt from another store of the chain: refused unless this is on.
+    return_other_store: bool = False
+    # Payment codes (付款码): the gateway ("simulator" needs no account) and how long the till
+    # waits for a customer who is asked for a password before the payment is queried.
+    payment_gateway: Literal["simulator"] = "simulator"
+    payment_wait_seconds: int = 60
+    # Receipt printers: seconds to wait for a network printer before giving up.
+    printer_timeout_seconds: float = 3.0
+    # The address customers reach this server at: the survey link in the receipt's QR code.
+    public_url: str | None = None
+    # The customer display (副屏): a line shown under the cart, and a text shown as a QR code
+    # when the customer pays by scanning (the shop's own payment QR, for instance).
+    display_message: str = "欢迎光临"
+    display_pay_qr: str | None = None
 
     @model_validator(mode="after")
     def _scale_layout_readable(self) -> Settings:
@@ -63,6 +77,9 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def key_file(self) -> Path:
         return self.member_key_file or self.var_dir / "member-keys.json"

@@ -20,9 +20,12 @@ from shouyin.loyalty.models import (
     Tier,
     TierChange,
 )
+from shouyin.printing.models import Printer
 from shouyin.sales.held_models import HeldCart
 from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
+from shouyin.sales.payment_models import PaymentAttempt
 from shouyin.sales.return_models import ReturnLine, ReturnOrder, ReturnPayment
+from shouyin.sales.shift_models import CashMove, Shift, ZReport
 from shouyin.stores.models import Chain, Register, Store
 
 metadata = Base.metadata
@@ -32,6 +35,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Barcode",
+    "CashMove",
     "Category",
     "Chain",
     "Consent",
@@ -48,7 +52,9 @@ __all__ = [
     "OrderCounter",
     "OrderLine",
     "Payment",
+    "PaymentAttempt",
     "PointsLot",
+    "Printer",
     "Product",
     "Promotion",
     "Recharge",
@@ -57,6 +63,7 @@ __all__ = [
     "ReturnLine",
     "ReturnOrder",
     "ReturnPayment",
+    "Shift",
     "StockLevel",
     "StockMovement",
     "Store",
@@ -64,5 +71,6 @@ __all__ = [
     "TierChange",
     "User",
     "UserSession",
+    "ZReport",
     "metadata",
 ]

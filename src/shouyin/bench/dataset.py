@@ -24,6 +24,7 @@ from shouyin.catalog.models import Barcode, Product
 from shouyin.db import Database, make_engine
 from shouyin.inventory.models import StockLevel, StockMovement
 from shouyin.migrations import runner
+from shouyin.sales import shift_service as shifts
 from shouyin.shared.clock import utcnow
 from shouyin.shared.types import table_of
 from shouyin.stores import service as stores
@@ -78,7 +79,11 @@ def _build(session: Session, *, url: str, products: int, seed: int) -> Dataset:
     register = stores.create_register(
         session, store_id=store.id, data=RegisterCreate(code="R1", name="压测收银台"), actor=None
     )
-    token = _cashier_token(session, store_id=store.id, code=code)
+    user_id, token = _cashier_token(session, store_id=store.id, code=code)
+    shifts.open_shift(
+        session, actor=None, store_id=store.id, register_id=register.id, user_id=user_id,
+        opening_float=0, client_uuid=None,
+    )  # fmt: skip
     conn = session.connection()
     catalogue = _insert_products(conn, store_id=store.id, count=products, seed=seed)
     _insert_stock(conn, store_id=store.id, product_ids=[p.id for p in catalogue])
@@ -88,7 +93,7 @@ def _build(session: Session, *, url: str, products: int, seed: int) -> Dataset:
     )  # fmt: skip
 
 
-def _cashier_token(session: Session, *, store_id: int, code: str) -> str:
+def _cashier_token(session: Session, *, store_id: int, code: str) -> tuple[int, str]:
     # Nobody logs in as this cashier: the password is random and thrown away.
     data = UserCreate(
         username=f"bench_{code.lower()}", display_name=f"压测收银员 {code}",
@@ -98,7 +103,7 @@ def _cashier_token(session: Session, *, store_id: int, code: str) -> str:
     _, secret = auth.create_token(
         session, user_id=user.id, data=TokenCreate(name="bench", expires_days=7), actor=None
     )
-    return secret
+    return user.id, secret
 
 
 def _insert_products(

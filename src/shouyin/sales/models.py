@@ -19,6 +19,8 @@ class Order(Base):
     register_id: Mapped[int | None] = mapped_column(ForeignKey("registers.id"))
     cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    # The register's shift the sale was made in; empty for sales made without a register.
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
     # sha256 of the submitted request: a reused UUID with a different cart is refused.
     request_hash: Mapped[str | None] = mapped_column(String(64))
     business_date: Mapped[date] = mapped_column(Date)

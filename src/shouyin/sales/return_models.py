@@ -22,9 +22,11 @@ class ReturnOrder(Base):
     # sha256 of the request without the approval: a reused UUID with other lines is refused.
     request_hash: Mapped[str] = mapped_column(String(64))
     number: Mapped[str] = mapped_column(String(48), unique=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Empty for a return without a receipt (always approved by a manager, refunded in cash).
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     register_id: Mapped[int | None] = mapped_column(ForeignKey("registers.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
@@ -49,7 +51,8 @@ class ReturnLine(Base):
     __tablename__ = "sale_return_lines"
     id: Mapped[BigPk]
     return_id: Mapped[int] = mapped_column(ForeignKey("sale_returns.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    # Empty on a return without a receipt.
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     refund: Mapped[int] = mapped_column(Integer)
@@ -62,3 +65,5 @@ class ReturnPayment(Base):
     return_id: Mapped[int] = mapped_column(ForeignKey("sale_returns.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)
+    # The gateway's refund id for WeChat and Alipay refunds.
+    reference: Mapped[str | None] = mapped_column(String(64))

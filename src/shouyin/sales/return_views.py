@@ -129,6 +129,7 @@ def _earlier(
             .where(of_order)
             .group_by(ReturnLine.order_line_id)
         )
+        if line_id is not None
     }  # fmt: skip
     refunded = {
         method: int(amount)

@@ -23,7 +23,7 @@ from shouyin.auth.principal import Principal
 from shouyin.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
 from shouyin.loyalty import catalogue as loyalty_catalogue
-from shouyin.sales import refund_rules, return_loyalty, return_views, statements
+from shouyin.sales import refund_rules, return_loyalty, return_views, shifts, statements
 from shouyin.sales.refund_rules import LineRefund
 from shouyin.sales.return_models import ReturnLine, ReturnOrder, ReturnPayment
 from shouyin.sales.return_schemas import ApprovalIn, ReturnCreate, ReturnPublic
@@ -144,6 +144,7 @@ def create(
         raise NotFound("No such store.", code="store.not_found")
     if data.register_id is not None and store[6] is None:
         raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
+    shifts.shift_for_register(conn, register_id=data.register_id)
     facts = return_views.order_facts(conn, order_id=data.order_id, actor=actor, lock=True)
     if facts.store_id != data.store_id:
         raise ValidationFailed(
@@ -220,7 +221,9 @@ def _insert_return(
     values = {
         "client_uuid": str(data.client_uuid), "request_hash": request_hash(data),
         "number": f"{facts.number}-R{facts.earlier.count + 1}", "order_id": facts.id,
-        "store_id": facts.store_id, "register_id": data.register_id, "user_id": actor.user_id,
+        "store_id": facts.store_id, "register_id": data.register_id,
+        "shift_id": shifts.shift_for_register(conn, register_id=data.register_id),
+        "user_id": actor.user_id,
         "approver_id": approver.id if approver else None, "member_id": facts.member_id,
         "business_date": day, "created_at": now, "reason": data.reason,
         "refund_to": data.refund_to, "refund": worked.refund, "whole_order": int(worked.whole),

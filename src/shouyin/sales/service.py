@@ -22,7 +22,7 @@ from shouyin.inventory import service as inventory
 from shouyin.loyalty import catalogue as loyalty_catalogue
 from shouyin.loyalty import checkout as loyalty
 from shouyin.sales import orders as order_views
-from shouyin.sales import statements
+from shouyin.sales import shifts, statements
 from shouyin.sales.models import Order
 from shouyin.sales.numbering import order_number
 from shouyin.sales.offers import Offers
@@ -174,6 +174,8 @@ def checkout(
     store = _store_context(session, store_id=data.store_id, register_id=data.register_id)
     if data.register_id is not None and not store.register_ok:
         raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
+    conn = session.connection()
+    shift_id = shifts.shift_for_register(conn, register_id=data.register_id)
     now = utcnow()
     catalogue, prepared = _prepare(session, data, store, now)
     priced = price_cart(_build_cart(session, data, store.rounding, prepared.offers))
@@ -188,12 +190,11 @@ def checkout(
             code="stored_value.member_required",
         )
     day = business_date(now, store.timezone, store.cutoff)
-    conn = session.connection()
     seq = conn.execute(statements.upsert(conn, "next_seq"), {"store_id": store.id, "day": day})
     number = order_number(store.code, day, seq.scalar_one())
     order_id = _insert_order(
         conn, data=data, actor=actor, priced=priced, settlement=settlement,
-        number=number, day=day, now=now,
+        number=number, day=day, now=now, shift_id=shift_id,
     )  # fmt: skip
     line_ids = _insert_lines(conn, order_id, priced)
     _insert_payments(conn, order_id, settlement)
@@ -217,11 +218,11 @@ def checkout(
 
 def _insert_order(
     conn: Connection, *, data: OrderCreate, actor: Principal, priced: PricedCart,
-    settlement: Settlement, number: str, day: object, now: datetime,
+    settlement: Settlement, number: str, day: object, now: datetime, shift_id: int | None,
 ) -> int:  # fmt: skip
     values = {
         "client_uuid": str(data.client_uuid), "number": number, "store_id": data.store_id,
-        "register_id": data.register_id, "cashier_id": actor.user_id,
+        "register_id": data.register_id, "shift_id": shift_id, "cashier_id": actor.user_id,
         "member_id": data.member_id, "request_hash": request_hash(data), "business_date": day,
         "created_at": now, "status": "completed", "subtotal": priced.subtotal,
         "discount_total": priced.discount_total, "total": priced.total,

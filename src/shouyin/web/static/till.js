@@ -56,6 +56,10 @@
   // Shared with the till's mixins (till_pay.js, till_member.js), read when Alpine starts.
   window.shouyinTillUtil = { fmt: fmt, scaled: scaled, yuanPlain: yuanPlain, newUuid: newUuid };
 
+  // Methods of the mixins that may claim a key press before the till's own keys.
+  const KEY_HOOKS = ["loyaltyAction", "heldAction", "shiftAction", "payCodeAction", "printAction",
+    "returnAction", "displayAction"];
+
   function till(config) {
     const t = config.texts;
     return {
@@ -98,7 +102,11 @@
         this.chooseStoredRegister();
         // The cart kept over a reload, and the carts parked on this till (till_held.js).
         if (this.heldInit) this.heldInit();
+        // The other parts start here; they follow the cart with Alpine's $watch.
         const self = this;
+        ["shiftInit", "payCodeInit", "printInit", "returnInit", "displayInit"].forEach(function (hook) {
+          if (self[hook]) self[hook]();
+        });
         // Clicks on anything that is not a field send the focus back to the barcode field.
         document.addEventListener("click", function () { self.refocusSoon(); });
         window.addEventListener("focus", function () { self.refocusSoon(); });
@@ -567,8 +575,12 @@
             else this.openCancel();
           },
         };
-        const action = (this.loyaltyAction && this.loyaltyAction(event)) ||
-          (this.heldAction && this.heldAction(event)) || actions[key];
+        // Each mixin may claim a key first (till_loyalty.js, till_held.js, till_shift.js, ...).
+        const self0 = this;
+        const claimed = KEY_HOOKS.reduce(function (found, hook) {
+          return found || (self0[hook] ? self0[hook](event) : null);
+        }, null);
+        const action = claimed || actions[key];
         if (/^F([1-9]|1[0-2])$/.test(key) && key !== "F11" && key !== "F12") event.preventDefault();
         if (!action) return;
         event.preventDefault();
@@ -587,7 +599,9 @@
       // Mixins (till_member.js, till_pay.js, till_loyalty.js, till_held.js) are merged with their
       // getters intact.
       [window.shouyinTillMember, window.shouyinTillPay, window.shouyinTillLoyalty,
-       window.shouyinTillHeld].forEach(function (mixin) {
+       window.shouyinTillHeld, window.shouyinTillShift, window.shouyinTillPayCode,
+       window.shouyinTillPrint, window.shouyinTillReturn, window.shouyinTillDisplay,
+      ].forEach(function (mixin) {
         if (mixin) Object.defineProperties(component, Object.getOwnPropertyDescriptors(mixin()));
       });
       return component;
