@@ -67,6 +67,7 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed assets
 	$(BIN)/shouyin bench checkout
 	$(BIN)/shouyin bench checkout-loyalty
+	$(BIN)/shouyin bench shift-close
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

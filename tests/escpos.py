@@ -1,4 +1,4 @@
-"""Reading ESC/POS bytes back in tests: commands and GBK text, so receipts are checked by
+"""Reading ESC/POS bytes back in tests: commands and GB18030 text, so receipts are checked by
 decoding what the printer would get."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ _FIXED = {
     (ESC, ord("E")): 1,
     (ESC, ord("!")): 1,
     (ESC, ord("d")): 1,
+    (ESC, ord("p")): 3,
     (FS, ord("&")): 0,
     (GS, ord("!")): 1,
     (GS, ord("h")): 1,
@@ -29,7 +30,7 @@ class Command:
 
 
 def parse(data: bytes) -> tuple[list[Command], str]:
-    """Split ESC/POS output into commands and GBK text; unknown commands fail the test."""
+    """Split ESC/POS output into commands and GB18030 text; unknown commands fail the test."""
     commands: list[Command] = []
     text = bytearray()
     i = 0
@@ -51,7 +52,7 @@ def parse(data: bytes) -> tuple[list[Command], str]:
             raise AssertionError(f"unexpected command {data[i : i + 2]!r} at {i}")
         commands.append(Command(data[i:start], data[start:end], len(text)))
         i = end
-    return commands, text.decode("gbk")
+    return commands, text.decode("gb18030")
 
 
 def find(commands: list[Command], prefix: bytes) -> list[Command]:

@@ -195,5 +195,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shouyin.bench.command",
     "shouyin.customers.command",
     "shouyin.loyalty.command",
+    "shouyin.sales.payment_command",
 )
 _register_more()

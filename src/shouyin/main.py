@@ -90,8 +90,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from shouyin.loyalty import jobs
+        from shouyin.sales import payment_command
+        from shouyin.sales.payment_router import app_gateway
 
         scheduler = jobs.start(database) if jobs.wanted(settings) else None
+        if scheduler is not None:
+            # Payment codes left unsettled by a crash or a silent gateway are settled.
+            payment_command.schedule(scheduler, database, settings, app_gateway(_app))
         try:
             yield
         finally:

@@ -138,7 +138,9 @@ def test_store_rounding_to_jiao_is_recorded_as_a_step(harness: AppHarness) -> No
         (lambda b: b.update(lines=[]), "cart.empty"),
         (lambda b: b["lines"][0].update(product_id=999999), "catalog.product_unknown"),
         (
-            lambda b: b.update(payments=[{"method": "card", "amount": 999999}]),
+            lambda b: b.update(
+                payments=[{"method": "card", "amount": 999999, "reference": "T999"}]
+            ),
             "payment.overpaid_noncash",
         ),
         (lambda b: b["lines"][0].update(quantity=True), "request.invalid"),

@@ -142,7 +142,7 @@ def test_abuse_is_refused_and_leaves_nothing_behind(harness: AppHarness) -> None
     code = shop["coupon"].code
     _refused(client, _sale(shop, cash, points=1001), "points.insufficient")
     _refused(client, _sale(shop, cash, points=600), "points.over_cap")
-    card = {"method": "card", "amount": 5000}
+    card = {"method": "card", "amount": 5000, "reference": "T5000"}
     _refused(client, _sale(shop, [{"method": "stored_value", "amount": 6000}, card]),
              "payment.overpaid_noncash")  # fmt: skip
     _refused(client, _sale(shop, [{"method": "stored_value", "amount": 6001}, *cash]),

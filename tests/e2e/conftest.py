@@ -70,6 +70,14 @@ class Seed:
     password: str
     products: dict[str, SeededProduct] = field(default_factory=dict)
     unknown_barcode: str = "6900000000000"
+    # A second store whose one register has no open shift (tests/e2e/test_till_shift.py).
+    shift_cashier: str = ""
+    shift_manager: str = ""
+    shift_product: SeededProduct | None = None
+    day_store_id: int = 0
+    day_cashier: str = ""
+    day_manager: str = ""
+    day_products: dict[str, SeededProduct] = field(default_factory=dict)
 
     def order_count(self) -> int:
         """Orders in the database, read directly (independent of the API under test)."""
@@ -186,6 +194,43 @@ def _seed_loyalty(session: Any, store_id: int) -> dict[str, SeededProduct]:
     return seeded
 
 
+def _seed_shift_store(session: Any) -> dict[str, Any]:
+    """A store of its own whose register has no open shift: the till must ask for a float."""
+    store = factories.make_store(session, shift=False)
+    store.name = "交接班门店"  # not 测试门店N: tests pick the main store by its name
+    product = factories.make_product(
+        session, name="百岁山矿泉水 570ml", price=300, barcode="6922255451427",
+        stock={store.id: 500},
+    )  # fmt: skip
+    return {
+        "shift_cashier": factories.make_user(session, role="cashier", store=store).username,
+        "shift_manager": factories.make_user(session, role="store_manager", store=store).username,
+        "shift_product": SeededProduct(product.id, product.name, "6922255451427", 300),
+    }
+
+
+def _seed_day_store(session: Any) -> dict[str, Any]:
+    """A store of its own for a whole day at one till (tests/e2e/test_full_shift.py): its
+    register has no open shift and no Z report."""
+    store = factories.make_store(session, shift=False)
+    store.name = "整班门店"
+    products = {}
+    for key, name, price, code in (
+        ("tea", "东方树叶 500ml", 500, "6921168593545"),
+        ("bread", "桃李面包 150g", 850, "6936869200111"),
+    ):
+        made = factories.make_product(
+            session, name=name, price=price, barcode=code, stock={store.id: 500}
+        )
+        products[key] = SeededProduct(made.id, name, code, price)
+    return {
+        "day_store_id": store.id,
+        "day_cashier": factories.make_user(session, role="cashier", store=store).username,
+        "day_manager": factories.make_user(session, role="store_manager", store=store).username,
+        "day_products": products,
+    }
+
+
 def _seed(database_url: str, base_url: str) -> Seed:
     db = Database(make_engine(database_url, count_statements=False))
     try:
@@ -210,10 +255,13 @@ def _seed(database_url: str, base_url: str) -> Seed:
                     product.id, spec["name"], spec["barcode"], spec["price"], weighed
                 )
             seeded.update(_seed_loyalty(session, store.id))
+            shift_store = _seed_shift_store(session)
+            shift_store.update(_seed_day_store(session))
             return Seed(
                 url=base_url, database_url=database_url, store_id=store.id,
                 store_name=store.name, cashier=cashier.username, manager=manager.username,
                 admin=admin.username, password=factories.PASSWORD, products=seeded,
+                **shift_store,
             )  # fmt: skip
     finally:
         db.dispose()

@@ -258,7 +258,7 @@ def test_bad_input_is_refused_and_nothing_is_written(session: Session) -> None:
     shop = make_shop(session)
     order = sell(session, shop)
     other_store = factories.make_store(session)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"lines": [{"order_line_id": 2**31 - 1, "quantity": 1}]}, "return.line_unknown"),
         ({"refund_to": "cash"}, "return.refund_invalid"),
         ({"lines": [{"order_line_id": order.lines[0].id, "quantity": 1}] * 2},
@@ -326,3 +326,55 @@ def test_two_returns_of_the_same_line_at_once_only_one_wins(database: Database) 
     assert sorted(outcomes) == ["ok", "return.quantity_exceeded"]
     with database.read() as session:
         assert_checks_pass(session)
+
+
+def test_another_stores_receipt_comes_back_here_when_the_setting_allows(session: Session) -> None:
+    shop = make_shop(session)
+    order = sell(session, shop)
+    here = factories.make_store(session)
+    for product in (shop.bag, shop.tea):
+        session.add(StockLevel(store_id=here.id, product_id=product.id, on_hand=0))
+    session.flush()
+    cashier = factories.principal_of(factories.make_user(session, role="cashier", store=here))
+    manager = factories.make_user(session, role="store_manager", store=here)
+    picks = [(1, 1)]
+    mine = {"username": manager.username, "password": factories.PASSWORD}
+    # Off (the default): refused, nothing written. The other store's manager cannot approve.
+    with pytest.raises(DomainError) as refused:
+        give_back(session, shop, order, picks, actor=factories.principal_of(manager),
+                  store_id=here.id, approve=False)  # fmt: skip
+    assert (refused.value.code, refused.value.status) == ("return.other_store", 422)
+    body: dict[str, Any] = {
+        "client_uuid": str(uuid.uuid4()), "store_id": here.id,
+        "register_id": factories.register_of(session, here).id, "order_id": order.id,
+        "lines": [{"order_line_id": order.lines[1].id, "quantity": 1}], "reason": "异地退货",
+    }  # fmt: skip
+    with pytest.raises(DomainError) as theirs:
+        returns.create(
+            session, actor=cashier, approval_limit=LIMIT, other_store=True,
+            data=ReturnCreate.model_validate(
+                {**body, "approval": {"username": shop.manager_name,
+                                      "password": factories.PASSWORD}}),
+        )  # fmt: skip
+    assert theirs.value.code == "return.approval_invalid"
+    made, created = returns.create(
+        session, actor=cashier, approval_limit=LIMIT, other_store=True,
+        data=ReturnCreate.model_validate({**body, "approval": mine}),
+    )  # fmt: skip
+    assert created and made.store_id == here.id and made.approver_id == manager.id
+    # The refund follows the same rules (stored value first) and the member's points move.
+    assert [p.method for p in made.payments] == ["stored_value"]
+    assert made.loyalty is not None and made.loyalty.sv_principal + made.loyalty.sv_bonus > 0
+    stock = dict(
+        session.execute(
+            select(StockLevel.store_id, StockLevel.on_hand).where(
+                StockLevel.product_id == shop.tea.id
+            )
+        ).all()
+    )
+    assert stock == {shop.store.id: 48, here.id: 1}
+    # The line is returned once, whichever store took it back.
+    with pytest.raises(DomainError) as twice:
+        give_back(session, shop, order, [(1, 2)])
+    assert twice.value.code == "return.quantity_exceeded"
+    assert_checks_pass(session)

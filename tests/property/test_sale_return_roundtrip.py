@@ -182,3 +182,30 @@ def test_a_full_return_leaves_every_balance_as_before_the_sale(
             assert [r.name for r in checks.run_all(session) if not r.ok] == []
 
     roundtrip()
+
+
+TENDERS = ("stored_value", "wechat", "alipay", "card", "cash")
+
+
+@given(
+    paid=st.fixed_dictionaries({m: st.integers(0, 50_000) for m in TENDERS}),
+    cuts=st.lists(st.integers(1, 10_000), min_size=1, max_size=6),
+)
+def test_refunds_to_the_original_tenders_never_exceed_what_each_paid(
+    paid: dict[str, int], cuts: list[int]
+) -> None:
+    """WeChat and Alipay go back like the card: each at most what it paid, over any number of
+    returns; cash takes the rest, and a refund of the whole sale gives each tender its own."""
+    from shouyin.sales.refund_rules import split_tenders
+
+    total = sum(paid.values())
+    refunded: dict[str, int] = {}
+    left = total
+    for cut in [*cuts, total]:
+        amount = min(cut, left)
+        parts = split_tenders(amount, paid=paid, refunded=refunded, refund_to="original")
+        assert sum(parts.values()) == amount and all(v > 0 for v in parts.values())
+        for method, value in parts.items():
+            refunded[method] = refunded.get(method, 0) + value
+        left -= amount
+    assert {m: v for m, v in refunded.items() if v} == {m: v for m, v in paid.items() if v}

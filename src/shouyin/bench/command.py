@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -35,25 +37,15 @@ def checkout(
     """
     from shouyin.bench import checkout as bench
     from shouyin.bench import dataset
-    from shouyin.config import get_settings
 
-    console = Console(stderr=True)
-    folder = Path(tempfile.mkdtemp(prefix="shouyin-bench-"))
-    url = dataset.database_url(get_settings().database_url, folder)
-    try:
+    with _bench_database(keep) as (console, folder, url):
         with console.status(f"Building the data set ({products:,} products) ..."):
             data = dataset.build(url, products=products, seed=seed)
-        where = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-        console.print(f"{where}: bench store {data.store_code}, {products:,} products.")
+        console.print(f"{_where(url)}: bench store {data.store_code}, {products:,} products.")
         run = bench.run_checkout(
             data, folder, orders=orders, concurrency=concurrency, warmup=warmup, seed=seed,
             console=console,
         )  # fmt: skip
-    except bench.BenchError as exc:
-        console.print(f"[red]Bench failed:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        _tidy(console, folder, url, keep=keep)
     for metric in run.metrics():
         print(metric.as_json(), flush=True)
     if run.failed:
@@ -78,27 +70,17 @@ def checkout_loyalty(
     Half the orders also redeem a coupon issued in advance and points. Same server, load
     generator and metrics as `bench checkout`; results are tagged "checkout-loyalty".
     """
-    from shouyin.bench import checkout as bench
     from shouyin.bench import dataset, loyalty
-    from shouyin.config import get_settings
 
-    console = Console(stderr=True)
-    folder = Path(tempfile.mkdtemp(prefix="shouyin-bench-"))
-    url = dataset.database_url(get_settings().database_url, folder)
-    try:
+    with _bench_database(keep) as (console, folder, url):
         with console.status(f"Building the data set ({products:,} products, {members:,} members)"):
             data = loyalty.build(
                 dataset.build(url, products=products, seed=seed), folder, members=members,
                 orders=orders, warmup=warmup, seed=seed,
             )  # fmt: skip
-        where = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-        console.print(f"{where}: bench store {data.dataset.store_code}, {members:,} 金卡 members.")
+        store = data.dataset.store_code
+        console.print(f"{_where(url)}: bench store {store}, {members:,} 金卡 members.")
         run = loyalty.run(data, folder, concurrency=concurrency, console=console)
-    except bench.BenchError as exc:
-        console.print(f"[red]Bench failed:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        _tidy(console, folder, url, keep=keep)
     for metric in loyalty.metrics(run):
         print(metric.as_json(), flush=True)
     if run.failed:
@@ -132,6 +114,60 @@ def member_lookup(
         raise typer.Exit(1) from exc
     for metric in results:
         print(metric.as_json(), flush=True)
+
+
+@bench_app.command("shift-close")
+def shift_close(
+    orders: int = typer.Option(2000, min=1, max=1_000_000, help="Orders in the shift"),
+    returns: int = typer.Option(50, min=0, max=10_000, help="Returns made (and timed) first"),
+    products: int = typer.Option(500, min=1, max=99_999, help="Products in the bench catalogue"),
+    seed: int = typer.Option(1, help="Random seed for baskets"),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the SQLite bench database and print its path"
+    ),
+) -> None:
+    """Close a shift of N mixed-tender orders and make its Z report (close_ms).
+
+    The orders (cash, card, card plus cash) and the returns (timed: return_p50_ms) are made
+    in-process through the checkout and returns services; then the shift is closed with a
+    count and the register's Z report is made, each in its own transaction.
+    """
+    from shouyin.bench import dataset
+    from shouyin.bench import shift_close as bench
+
+    with _bench_database(keep) as (console, _folder, url):
+        with console.status(f"Building the data set ({products:,} products) ..."):
+            data = dataset.build(url, products=products, seed=seed)
+        console.print(f"{_where(url)}: bench store {data.store_code}, {orders:,} orders to sell.")
+        results = bench.run(
+            data, orders=orders, returns_count=min(returns, orders), seed=seed, console=console
+        )
+    for metric in results:
+        print(metric.as_json(), flush=True)
+
+
+@contextmanager
+def _bench_database(keep: bool) -> Iterator[tuple[Console, Path, str]]:
+    """A temporary folder and the bench database URL (SQLite in it, or the configured
+    PostgreSQL); a failed bench exits 1 with its reason; the folder is tidied up."""
+    from shouyin.bench import dataset
+    from shouyin.bench.checkout import BenchError
+    from shouyin.config import get_settings
+
+    console = Console(stderr=True)
+    folder = Path(tempfile.mkdtemp(prefix="shouyin-bench-"))
+    url = dataset.database_url(get_settings().database_url, folder)
+    try:
+        yield console, folder, url
+    except BenchError as exc:
+        console.print(f"[red]Bench failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        _tidy(console, folder, url, keep=keep)
+
+
+def _where(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
 
 
 def _tidy(console: Console, folder: Path, url: str, *, keep: bool) -> None:

@@ -21,6 +21,8 @@ class Order(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     # The register's shift the sale was made in; empty for sales made without a register.
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
+    # When the receipt was first printed: only that first print opens the cash drawer.
+    printed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # sha256 of the submitted request: a reused UUID with a different cart is refused.
     request_hash: Mapped[str | None] = mapped_column(String(64))
     business_date: Mapped[date] = mapped_column(Date)

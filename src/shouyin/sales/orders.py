@@ -44,7 +44,10 @@ STEP_LABELS = {
     "rounding": "Rounding",
     "total": "Total",
 }
-METHOD_LABELS = {"cash": "Cash", "card": "Bank card", "stored_value": "Stored value"}
+METHOD_LABELS = {
+    "cash": "Cash", "card": "Bank card", "stored_value": "Stored value", "wechat": "WeChat Pay",
+    "alipay": "Alipay",
+}  # fmt: skip
 
 
 def from_priced(

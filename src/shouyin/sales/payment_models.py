@@ -3,7 +3,8 @@
 The row is written before the gateway is called, so no payment is ever in an unknown state:
 a crash or a timeout leaves a ``pending`` row that is queried and, if it cannot be
 confirmed, reversed. An order claims a succeeded attempt once (``order_id`` is set with
-``WHERE order_id IS NULL``), so one charge can never pay two orders.
+``WHERE order_id IS NULL``), so one charge can never pay two orders; an order may claim
+several (two customers' phones, or a code plus cash).
 """
 
 from __future__ import annotations
@@ -35,5 +36,6 @@ class PaymentAttempt(Base):
     message: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
+    # Several codes may pay one order (a split); one code never pays two orders.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     refunded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -3,10 +3,8 @@
 Columns are counted the way a thermal printer counts them: a CJK (wide or full-width)
 character takes two columns, everything else one. 58 mm paper holds 32 columns, 80 mm 48.
 
-ESC/POS: python-escpos builds the command bytes, but its automatic text encoding picks
-single-byte code pages for strings without ideographs and never sends ``FS &`` (Chinese
-mode) -- see TOOLCHAIN.md. So all text goes out through ``_raw`` as GBK bytes after
-``FS &``, which is what Chinese thermal printers expect.
+ESC/POS: the printer commands and the text encoding (GB18030 after ``FS &``) are in
+``shouyin.printing.escpos``; this module lays the receipt out.
 """
 
 from __future__ import annotations
@@ -14,16 +12,19 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
+from shouyin.printing import escpos
+
+# Re-exported: the receipt route and the recharge slip import them from here.
+from shouyin.printing.escpos import PAPER_COLUMNS as PAPER_COLUMNS
+from shouyin.printing.escpos import clean
+from shouyin.printing.escpos import paper_width as paper_width
 from shouyin.shared.money import format_fen
 
-ENCODING = "gbk"  # 2-byte GB18030 subset: what GBK printers parse; others print as "?"
-PAPER_COLUMNS: dict[int, int] = {58: 32, 80: 48}
+# A two-byte GBK character is drawn with the printer's double-width Hanzi font.
+_WIDTH_ENCODING = "gbk"
 MIN_WIDTH = 16
-
-_FS_CHINESE_MODE = b"\x1c\x26"  # FS &
-_GS = b"\x1d"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ReceiptLabels:
     surcharge: str = "加价"
     total: str = "合计"
     change: str = "找零"
+    reprint: str = "重印"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class ReceiptData:
     # Member summary rows (label, value): points earned, balances after the sale.
     member: tuple[tuple[str, str], ...] = ()
     labels: ReceiptLabels = field(default_factory=ReceiptLabels)
+    # A copy printed again later (重印): marked, with when, so it cannot pass for the original.
+    reprinted_at: datetime | None = None
 
 
 # --- column arithmetic -------------------------------------------------------------------
@@ -88,14 +92,12 @@ def _char_width(char: str) -> int:
         return 2
     # "Ambiguous" characters such as × or · are two GBK bytes, and a Chinese printer
     # draws every two-byte character with its double-width Hanzi font.
-    if kind == "A" and len(char.encode(ENCODING, errors="replace")) == 2:
+    if kind == "A" and len(char.encode(_WIDTH_ENCODING, errors="replace")) == 2:
         return 2
     return 1
 
 
-def _clean(text: str) -> str:
-    """Control characters would shift columns, and on a printer they are commands."""
-    return "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+_clean = clean
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -202,6 +204,13 @@ def _member(data: ReceiptData, width: int) -> list[str]:
     return rows
 
 
+def _reprint(data: ReceiptData, width: int) -> list[str]:
+    """The reprint mark, for double width: half the columns."""
+    if data.reprinted_at is None:
+        return []
+    return [f"** {data.labels.reprint} **", f"{data.reprinted_at:%Y-%m-%d %H:%M}"]
+
+
 def _footer(data: ReceiptData, width: int) -> list[str]:
     return [rule(width), *center(data.footer, width)] if data.footer else []
 
@@ -218,6 +227,7 @@ def render_text(data: ReceiptData, width: int = 32) -> str:
     """The receipt as plain text, no line wider than ``width`` printer columns."""
     check_width(width)
     rows = center(data.store_name, width)
+    rows += [row for text in _reprint(data, width) for row in center(text, width)]
     for section in (_header, _items, _steps, _total, _payments, _member, _footer):
         rows += section(data, width)
     if data.survey_url:
@@ -228,78 +238,42 @@ def render_text(data: ReceiptData, width: int = 32) -> str:
 # --- ESC/POS ------------------------------------------------------------------------------
 
 
-def render_escpos(data: ReceiptData, paper_mm: Literal[58, 80] = 58) -> bytes:
-    """The receipt as ESC/POS commands for a Chinese thermal printer (GBK, FS &)."""
+def render_escpos(
+    data: ReceiptData, paper_mm: Literal[58, 80] = 58, *, drawer: bool = False
+) -> bytes:
+    """The receipt as ESC/POS commands for a Chinese thermal printer (GB18030, FS &);
+    ``drawer`` opens the cash drawer first, so it is open while the slip prints."""
     width = paper_width(paper_mm)
     return escpos_slip(
         store_name=data.store_name, paper_mm=paper_mm,
         body=_header(data, width) + _items(data, width) + _steps(data, width),
         emphasis=_total(data, width),
         tail=_payments(data, width) + _member(data, width) + _footer(data, width),
-        number=data.order_number, qr=data.survey_url,
+        number=data.order_number, qr=data.survey_url, banner=_reprint(data, width),
+        drawer=drawer,
     )  # fmt: skip
-
-
-def paper_width(paper_mm: int) -> int:
-    if paper_mm not in PAPER_COLUMNS:
-        raise ValueError(f"paper must be 58 or 80 mm, got {paper_mm}")
-    return PAPER_COLUMNS[paper_mm]
 
 
 def escpos_slip(
     *, store_name: str, paper_mm: Literal[58, 80], body: list[str], emphasis: list[str],
-    tail: list[str], number: str, qr: str | None = None,
+    tail: list[str], number: str, qr: str | None = None, banner: list[str] | None = None,
+    drawer: bool = False,
 ) -> bytes:  # fmt: skip
-    """A slip as every till prints one: the shop's name big, the body, the key figure in
-    double height, the rest, the number as a barcode, an optional QR code, a cut."""
+    """A slip as every till prints one: the shop's name big, an optional banner (重印) big,
+    the body, the key figure in double height, the rest, the number as a barcode, an
+    optional QR code, a cut."""
     width = paper_width(paper_mm)
-    # Imported here: importing escpos creates a temp folder and configures logging.
-    from escpos.printer import Dummy
-
-    printer = Dummy()
-    printer.hw("INIT")
-    printer._raw(_FS_CHINESE_MODE)
-    _store_name(printer, store_name, width)
-    _write(printer, body)
-    printer.set(bold=True, custom_size=True, width=1, height=2)
-    _write(printer, emphasis)
-    printer.set(bold=False, custom_size=True, width=1, height=1)
-    _write(printer, tail)
-    _barcode(printer, number)
+    printer = escpos.new_slip()
+    if drawer:
+        printer._raw(escpos.drawer_pulse())
+    # Double width halves the columns per line.
+    escpos.big_centred(printer, wrap(store_name, width // 2))
+    if banner:
+        escpos.big_centred(printer, banner)
+    escpos.write(printer, body)
+    escpos.tall(printer, emphasis)
+    escpos.write(printer, tail)
+    escpos.barcode(printer, number)
     if qr:
-        printer.set(align="center")
-        printer.qr(qr, native=True, size=6 if paper_mm == 80 else 4)
-        printer.set(align="left")
-    printer.cut()
-    output: bytes = printer.output
-    return output
-
-
-def _write(printer: Any, rows: list[str]) -> None:
-    printer._raw(("\n".join(rows) + "\n").encode(ENCODING, errors="replace"))
-
-
-def _store_name(printer: Any, name: str, width: int) -> None:
-    # Double width halves the columns per line; the printer centres, so no padding.
-    printer.set(align="center", bold=True, custom_size=True, width=2, height=2)
-    _write(printer, [row.strip() for row in wrap(name, width // 2)])
-    printer.set(align="left", bold=False, custom_size=True, width=1, height=1)
-
-
-def _barcode(printer: Any, order_number: str) -> None:
-    """CODE128 of the order number with the printer's own command (GS k, function B).
-
-    "{B" selects code set B; a literal "{" is written "{{". An order number the printer
-    cannot encode is left to the text header rather than failing the whole receipt.
-    """
-    payload = b"{B" + order_number.replace("{", "{{").encode("ascii", errors="replace")
-    printable = order_number.isascii() and order_number.isprintable()
-    if not order_number or not printable or len(payload) > 255:
-        return
-    printer.set(align="center")
-    printer._raw(_GS + b"h" + bytes([80]))  # height in dots
-    printer._raw(_GS + b"w" + bytes([2]))  # module width
-    printer._raw(_GS + b"H" + bytes([2]))  # human-readable text below
-    printer._raw(_GS + b"k" + bytes([73, len(payload)]) + payload)
-    printer._raw(b"\n")
-    printer.set(align="left")
+        escpos.qr(printer, qr, paper_mm)
+    return escpos.finish(printer)

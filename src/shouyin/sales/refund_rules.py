@@ -17,8 +17,9 @@ from shouyin.errors import ValidationFailed
 from shouyin.shared.money import allocate, round_div
 
 RefundTo = Literal["original", "cash"]
-# Stored value goes back first, then card; cash can always take the rest.
-TENDER_ORDER = ("stored_value", "card")
+# Stored value goes back first, then the payment codes and the card, each never more than it
+# paid; cash can always take the rest.
+TENDER_ORDER = ("stored_value", "wechat", "alipay", "card")
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ def line_refund(line: SoldLine, before: LineHistory, quantity: int) -> LineRefun
 def split_tenders(
     amount: int, *, paid: Mapping[str, int], refunded: Mapping[str, int], refund_to: RefundTo
 ) -> dict[str, int]:
-    """How ``amount`` goes back: to the original tenders (stored value, card, then cash), or
-    all in cash when the sale used no stored value."""
+    """How ``amount`` goes back: to the original tenders (stored value, WeChat, Alipay, card,
+    then cash), or all in cash when the sale used no stored value."""
     if amount < 0:
         raise ValidationFailed(
             "These lines give back less than nothing; return them with the rest of the order.",

@@ -67,3 +67,6 @@ class ReturnPayment(Base):
     amount: Mapped[int] = mapped_column(Integer)
     # The gateway's refund id for WeChat and Alipay refunds.
     reference: Mapped[str | None] = mapped_column(String(64))
+    # done; for WeChat and Alipay "pending" until the gateway took the refund (it is sent
+    # after the return is committed, and again by the recovery until it is), or "failed".
+    status: Mapped[str] = mapped_column(String(8), default="done", server_default="done")

@@ -39,9 +39,31 @@ class ReturnCreate(BaseModel):
     approval: ApprovalIn | None = None
 
 
+class NoReceiptLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: int = Field(ge=1, le=2**31 - 1, strict=True)
+    # Units, or grams of weighed goods (as order lines store them).
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
+    # Fen per unit (per kg when weighed); default and maximum: the product's current price.
+    unit_refund: int | None = Field(default=None, ge=1, le=2**31 - 1, strict=True)
+
+
+class NoReceiptCreate(BaseModel):
+    """A return without a receipt: a manager approves on the spot, the refund is cash."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_uuid: UUID
+    store_id: int = _ID
+    # The cash comes out of a drawer: the register's open shift accounts for it.
+    register_id: int = _ID
+    lines: list[NoReceiptLineIn] = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=200)
+    approval: ApprovalIn | None = None
+
+
 class ReturnLinePublic(BaseModel):
     id: int
-    order_line_id: int
+    order_line_id: int | None
     product_id: int
     name: str
     quantity: int
@@ -53,6 +75,13 @@ class ReturnLinePublic(BaseModel):
 class ReturnPaymentPublic(BaseModel):
     method: str
     amount: int
+    # The gateway's refund id (WeChat, Alipay), once the refund is done.
+    reference: str | None = None
+    # done; WeChat and Alipay: "pending" until the gateway took the refund (sent again by a
+    # retry of the return and by the recovery), or "failed" (refused: ``message`` says why,
+    # and the customer is still owed the amount).
+    status: str = "done"
+    message: str | None = None
 
 
 class ReturnLoyaltyPublic(BaseModel):
@@ -71,8 +100,9 @@ class ReturnPublic(BaseModel):
     id: int
     client_uuid: str
     number: str
-    order_id: int
-    order_number: str
+    # Both empty for a return without a receipt.
+    order_id: int | None
+    order_number: str | None
     store_id: int
     register_id: int | None
     user_id: int
@@ -105,6 +135,24 @@ class ReturnableLine(BaseModel):
 class ReturnablePublic(BaseModel):
     order_id: int
     order_number: str
+    store_id: int
+    created_at: datetime
+    member_id: int | None
+    # How the sale was paid, per method: where the refund goes back to.
+    paid: dict[str, int]
+    # What earlier returns already gave back, per method.
+    refunded_to: dict[str, int]
     total: int
     refunded: int
     lines: list[ReturnableLine]
+
+
+class RecentOrder(BaseModel):
+    """An order of the store, as the till's receipt search lists it."""
+
+    id: int
+    number: str
+    created_at: datetime
+    total: int
+    item_count: int
+    member_id: int | None

@@ -9,17 +9,19 @@ the same order never both see the same quantities as still returnable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from shouyin.auth.principal import Principal
-from shouyin.errors import NotFound
+from shouyin.catalog.models import Product
+from shouyin.errors import NotFound, ValidationFailed
 from shouyin.sales.models import Order, OrderLine, Payment
 from shouyin.sales.refund_rules import LineHistory, SoldLine, line_refund, points_shares
 from shouyin.sales.return_models import ReturnLine, ReturnOrder, ReturnPayment
 from shouyin.sales.return_schemas import (
+    RecentOrder,
     ReturnableLine,
     ReturnablePublic,
     ReturnLinePublic,
@@ -55,6 +57,7 @@ class OrderFacts:
     store_id: int
     member_id: int | None
     business_date: date
+    created_at: datetime
     total: int
     points_redeemed: int
     lines: dict[int, LineFacts]
@@ -77,7 +80,7 @@ def order_facts(
 ) -> OrderFacts:
     query = select(
         Order.id, Order.number, Order.store_id, Order.member_id, Order.business_date,
-        Order.total, Order.steps,
+        Order.created_at, Order.total, Order.steps,
     ).where(Order.id == order_id)  # fmt: skip
     row = conn.execute(query.with_for_update() if lock else query).first()
     # Another store's order is reported as missing, as orders do.
@@ -108,7 +111,8 @@ def order_facts(
     history, refunded, earlier = _earlier(conn, order_id)
     return OrderFacts(
         id=row.id, number=row.number, store_id=row.store_id, member_id=row.member_id,
-        business_date=row.business_date, total=row.total, points_redeemed=redeemed,
+        business_date=row.business_date, created_at=row.created_at, total=row.total,
+        points_redeemed=redeemed,
         lines=lines, paid={m: int(a) for m, a in paid}, history=history, refunded=refunded,
         earlier=earlier,
     )  # fmt: skip
@@ -151,8 +155,14 @@ def _earlier(
     return history, refunded, Earlier(*(int(x) for x in totals))
 
 
-def returnable(session: Session, *, order_id: int, actor: Principal) -> ReturnablePublic:
-    facts = order_facts(session.connection(), order_id=order_id, actor=actor, lock=False)
+def returnable(
+    session: Session, *, order_id: int, actor: Principal, other_store: bool = False
+) -> ReturnablePublic:
+    """Each line: sold, returned so far, still returnable and its refund. With
+    ``other_store`` (the setting ``return_other_store``) any store's order is shown."""
+    facts = order_facts(
+        session.connection(), order_id=order_id, actor=None if other_store else actor, lock=False
+    )
     lines = []
     for line in facts.lines.values():
         before = facts.line_history(line.sold.id)
@@ -166,26 +176,33 @@ def returnable(session: Session, *, order_id: int, actor: Principal) -> Returnab
             )
         )  # fmt: skip
     return ReturnablePublic(
-        order_id=facts.id, order_number=facts.number, total=facts.total,
-        refunded=facts.earlier.refund, lines=lines,
+        order_id=facts.id, order_number=facts.number, store_id=facts.store_id,
+        created_at=facts.created_at, member_id=facts.member_id, paid=facts.paid,
+        refunded_to=facts.refunded,
+        total=facts.total, refunded=facts.earlier.refund, lines=lines,
     )  # fmt: skip
 
 
 def load(session: Session, *, return_id: int, actor: Principal | None) -> ReturnPublic:
+    # A return without a receipt has no order: its lines are named after the product.
     found = session.execute(
         select(ReturnOrder, Order.number)
-        .join(Order, Order.id == ReturnOrder.order_id)
+        .outerjoin(Order, Order.id == ReturnOrder.order_id)
         .where(ReturnOrder.id == return_id)
     ).first()
     if found is None or (actor is not None and actor.store_id not in (None, found[0].store_id)):
         raise NotFound("No such return.", code="return.not_found")
     ret, order_number = found
     lines = session.execute(
-        select(ReturnLine, OrderLine.name, OrderLine.weighed)
-        .join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
+        select(
+            ReturnLine, func.coalesce(OrderLine.name, Product.name),
+            OrderLine.weighed, Product.weighed,
+        )
+        .join(Product, Product.id == ReturnLine.product_id)
+        .outerjoin(OrderLine, OrderLine.id == ReturnLine.order_line_id)
         .where(ReturnLine.return_id == return_id)
-        .order_by(OrderLine.line_no)
-    ).all()
+        .order_by(OrderLine.line_no, ReturnLine.id)
+    ).all()  # fmt: skip
     payments = session.scalars(
         select(ReturnPayment).where(ReturnPayment.return_id == return_id).order_by(ReturnPayment.id)
     ).all()
@@ -205,11 +222,71 @@ def load(session: Session, *, return_id: int, actor: Principal | None) -> Return
         lines=[
             ReturnLinePublic(
                 id=x.id, order_line_id=x.order_line_id, product_id=x.product_id, name=name,
-                quantity=x.quantity, weighed=bool(weighed), refund=x.refund,
-                points_given=x.points_given,
+                quantity=x.quantity, refund=x.refund, points_given=x.points_given,
+                weighed=bool(sold_weighed if x.order_line_id is not None else weighed),
             )
-            for x, name, weighed in lines
+            for x, name, sold_weighed, weighed in lines
         ],
-        payments=[ReturnPaymentPublic(method=p.method, amount=p.amount) for p in payments],
+        payments=[_payment(p) for p in payments],
         loyalty=loyalty,
     )  # fmt: skip
+
+
+def _payment(p: ReturnPayment) -> ReturnPaymentPublic:
+    """A pending refund's reference is the charged code's trade number (not shown); a failed
+    one's is the gateway's reason."""
+    return ReturnPaymentPublic(
+        method=p.method, amount=p.amount, status=p.status,
+        reference=p.reference if p.status == "done" else None,
+        message=p.reference if p.status == "failed" else None,
+    )  # fmt: skip
+
+
+def lookup(
+    session: Session, *, number: str, store_id: int, actor: Principal, other_store: bool
+) -> ReturnablePublic:
+    """The receipt the till scanned (its barcode is the order number), ready to return."""
+    actor.require_store(store_id)
+    row = session.execute(
+        select(Order.id, Order.store_id).where(Order.number == number.strip())
+    ).first()
+    if row is None:
+        raise NotFound("No receipt has the number {number}.", code="return.receipt_unknown",
+                       details={"number": number.strip()})  # fmt: skip
+    if row.store_id != store_id and not other_store:
+        raise ValidationFailed(
+            "This receipt is from another store; return the goods there.",
+            code="return.other_store",
+        )
+    return returnable(session, order_id=row.id, actor=actor, other_store=other_store)
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    """What the cashier remembers of a sale whose receipt is lost or unreadable."""
+
+    store_id: int
+    day: date | None = None  # the business date
+    total: int | None = None  # fen
+    member_ids: list[int] | None = None  # members with the mobile tail typed
+    limit: int = 20
+
+
+def recent_orders(session: Session, *, search: OrderSearch, actor: Principal) -> list[RecentOrder]:
+    """The store's orders matching the search, newest first."""
+    actor.require_store(search.store_id)
+    query = select(
+        Order.id, Order.number, Order.created_at, Order.total, Order.item_count, Order.member_id
+    ).where(Order.store_id == search.store_id)
+    if search.day is not None:
+        query = query.where(Order.business_date == search.day)
+    if search.total is not None:
+        query = query.where(Order.total == search.total)
+    if search.member_ids is not None:
+        if not search.member_ids:
+            return []
+        query = query.where(Order.member_id.in_(search.member_ids))
+    rows = session.execute(
+        query.order_by(Order.created_at.desc(), Order.id.desc()).limit(search.limit)
+    )
+    return [RecentOrder(**row._asdict()) for row in rows]

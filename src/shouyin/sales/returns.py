@@ -12,7 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, insert, select
+from pydantic import BaseModel
+from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
@@ -23,11 +24,19 @@ from shouyin.auth.principal import Principal
 from shouyin.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
 from shouyin.loyalty import catalogue as loyalty_catalogue
-from shouyin.sales import refund_rules, return_loyalty, return_views, shifts, statements
+from shouyin.sales import (
+    payment_refunds,
+    refund_rules,
+    return_loyalty,
+    return_views,
+    shifts,
+    statements,
+)
 from shouyin.sales.refund_rules import LineRefund
 from shouyin.sales.return_models import ReturnLine, ReturnOrder, ReturnPayment
-from shouyin.sales.return_schemas import ApprovalIn, ReturnCreate, ReturnPublic
+from shouyin.sales.return_schemas import ApprovalIn, NoReceiptCreate, ReturnCreate, ReturnPublic
 from shouyin.sales.return_views import OrderFacts
+from shouyin.sales.tender import CODE_METHODS
 from shouyin.shared.clock import as_utc, business_date, utcnow
 from shouyin.shared.types import table_of
 
@@ -35,12 +44,26 @@ APPROVE = "sales.return_approve"
 _returns = table_of(ReturnOrder)
 
 
-def request_hash(data: ReturnCreate) -> str:
+def till_context(
+    conn: Connection, *, store_id: int, register_id: int | None
+) -> tuple[Row[int, str, str, int, str, bool, int, int], int | None]:
+    """The store (active) and, at a register of it, the register's open shift."""
+    store = conn.execute(
+        statements.STORE_CONTEXT, {"store_id": store_id, "register_id": register_id or 0}
+    ).first()
+    if store is None or not store.active:
+        raise NotFound("No such store.", code="store.not_found")
+    if register_id is not None and store[6] is None:
+        raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
+    return store, shifts.require_open(conn, store[7], register_id=register_id)
+
+
+def request_hash(data: BaseModel) -> str:
     """A fingerprint of what was asked; the approval (a password) is left out of it."""
     return hashlib.sha256(data.model_dump_json(exclude={"approval"}).encode()).hexdigest()
 
 
-def retried(session: Session, *, data: ReturnCreate) -> int | None:
+def retried(session: Session, *, data: ReturnCreate | NoReceiptCreate) -> int | None:
     """The return an earlier submission with this UUID made, if the same return was sent."""
     row = session.execute(
         select(ReturnOrder.id, ReturnOrder.request_hash).where(
@@ -96,15 +119,14 @@ def _work_out(facts: OrderFacts, data: ReturnCreate) -> Worked:
     return Worked(refunds, refund, tenders, whole)
 
 
-def _approver(
-    session: Session, *, approval: ApprovalIn | None, store_id: int, needed: bool
-) -> User | None:
+def check_approval(
+    session: Session, *, approval: ApprovalIn | None, store_id: int, needed: bool,
+    message: str = "This return needs a manager's approval.",
+) -> User | None:  # fmt: skip
     """The manager who approved on the spot; None when no approval was needed or given."""
     if approval is None:
         if needed:
-            raise Forbidden(
-                "This return needs a manager's approval.", code="return.approval_required"
-            )
+            raise Forbidden(message, code="return.approval_required")
         return None
     user = session.scalar(select(User).where(User.username == approval.username))
     locked = (
@@ -128,25 +150,25 @@ def _approver(
 
 
 def create(
-    session: Session, *, data: ReturnCreate, actor: Principal, approval_limit: int
-) -> tuple[ReturnPublic, bool]:
-    """Returns the return and whether it was made now (False: a retry of an earlier one)."""
+    session: Session, *, data: ReturnCreate, actor: Principal, approval_limit: int,
+    other_store: bool = False,
+) -> tuple[ReturnPublic, bool]:  # fmt: skip
+    """Returns the return and whether it was made now (False: a retry of an earlier one).
+
+    With ``other_store`` (the setting ``return_other_store``) a receipt of another store of
+    the chain is taken back here: the goods go into this store's stock and the return is
+    this store's.
+    """
     actor.require("sales.sell")
     actor.require_store(data.store_id)
     found = retried(session, data=data)
     if found is not None:
         return return_views.load(session, return_id=found, actor=actor), False
     conn = session.connection()
-    store = conn.execute(
-        statements.STORE_CONTEXT, {"store_id": data.store_id, "register_id": data.register_id or 0}
-    ).first()
-    if store is None or not store.active:
-        raise NotFound("No such store.", code="store.not_found")
-    if data.register_id is not None and store[6] is None:
-        raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
-    shifts.shift_for_register(conn, register_id=data.register_id)
-    facts = return_views.order_facts(conn, order_id=data.order_id, actor=actor, lock=True)
-    if facts.store_id != data.store_id:
+    store, _ = till_context(conn, store_id=data.store_id, register_id=data.register_id)
+    # The actor works in data.store_id (checked above); the receipt may be another store's.
+    facts = return_views.order_facts(conn, order_id=data.order_id, actor=None, lock=True)
+    if facts.store_id != data.store_id and not other_store:
         raise ValidationFailed(
             "This receipt is from another store; return the goods there.",
             code="return.other_store",
@@ -157,7 +179,9 @@ def create(
         return return_views.load(session, return_id=found, actor=actor), False
     worked = _work_out(facts, data)
     needed = worked.refund > approval_limit or not actor.can(APPROVE)
-    approver = _approver(session, approval=data.approval, store_id=facts.store_id, needed=needed)
+    approver = check_approval(
+        session, approval=data.approval, store_id=data.store_id, needed=needed
+    )
     day = business_date(utcnow(), store.timezone, store.day_cutoff_minutes)
     return_id = _write(session, conn, data, actor, facts, worked, day, approver)
     return return_views.load(session, return_id=return_id, actor=actor), True
@@ -185,26 +209,24 @@ def _write(
           "product_id": facts.lines[x.line_id].product_id, "quantity": x.quantity,
           "refund": x.refund, "points_given": x.points_given} for x in worked.lines],
     )  # fmt: skip
-    if worked.tenders:
-        conn.execute(
-            insert(table_of(ReturnPayment)),
-            [{"return_id": return_id, "method": m, "amount": a} for m, a in worked.tenders.items()],
-        )
+    # The goods go back on the shelf of the store where they are returned.
     inventory.record_movements(
-        conn, store_id=facts.store_id, kind="return", at=now, user_id=actor.user_id,
+        conn, store_id=data.store_id, kind="return", at=now, user_id=actor.user_id,
         ref_type="return", ref_id=return_id,
         movements=[inventory.Movement(facts.lines[x.line_id].product_id, x.quantity)
                    for x in worked.lines],
     )  # fmt: skip
     if reversal is not None:
         return_loyalty.apply(
-            conn, reversal, facts=facts, return_id=return_id, store_id=facts.store_id,
+            conn, reversal, facts=facts, return_id=return_id, store_id=data.store_id,
             user_id=actor.user_id, now=now, settings=catalogue.settings,
         )  # fmt: skip
+    _insert_payments(conn, data=data, facts=facts, tenders=worked.tenders, return_id=return_id)
     audit.record(
         session, actor=actor, action="sale.return", entity="return", entity_id=return_id,
-        store_id=facts.store_id,
-        after={"order": facts.number, "refund": worked.refund, "tenders": worked.tenders,
+        store_id=data.store_id,
+        after={"order": facts.number, "order_store_id": facts.store_id,
+               "refund": worked.refund, "tenders": worked.tenders,
                "reason": data.reason, "whole_order": worked.whole,
                "approver_id": approver.id if approver else None,
                "approver": approver.username if approver else None},
@@ -221,7 +243,7 @@ def _insert_return(
     values = {
         "client_uuid": str(data.client_uuid), "request_hash": request_hash(data),
         "number": f"{facts.number}-R{facts.earlier.count + 1}", "order_id": facts.id,
-        "store_id": facts.store_id, "register_id": data.register_id,
+        "store_id": data.store_id, "register_id": data.register_id,
         "shift_id": shifts.shift_for_register(conn, register_id=data.register_id),
         "user_id": actor.user_id,
         "approver_id": approver.id if approver else None, "member_id": facts.member_id,
@@ -234,3 +256,25 @@ def _insert_return(
         "coupon_codes": coupons,
     }  # fmt: skip
     return int(conn.execute(insert(_returns).returning(_returns.c.id), values).scalar_one())
+
+
+def _insert_payments(
+    conn: Connection, *, data: ReturnCreate, facts: OrderFacts, tenders: dict[str, int],
+    return_id: int,
+) -> None:  # fmt: skip
+    """The refund per tender. WeChat and Alipay parts get one row per charged code, status
+    ``pending`` with the code's trade number: the gateway is asked only after this return is
+    committed (``payment_refunds.send_pending``, called by the router and the recovery), so
+    no money leaves for a return that was not recorded, and no gateway call holds the write
+    transaction."""
+    if not tenders:
+        return
+    parts = payment_refunds.plan_refunds(conn, order_id=facts.id, tenders=tenders)
+    rows = [{"return_id": return_id, "method": m, "amount": a, "reference": None,
+             "status": "done"} for m, a in tenders.items() if m not in CODE_METHODS]  # fmt: skip
+    rows += [
+        {"return_id": return_id, "method": p.method, "amount": p.amount,
+         "reference": p.trade_no, "status": "pending"}
+        for p in parts
+    ]  # fmt: skip
+    conn.execute(insert(table_of(ReturnPayment)), rows)

@@ -41,7 +41,7 @@ class QuoteRequest(BaseModel):
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    method: Literal["cash", "card", "stored_value"]
+    method: Literal["cash", "card", "stored_value", "wechat", "alipay"]
     amount: int = Field(ge=-MAX_FEN, le=MAX_FEN, strict=True)
     reference: str | None = Field(default=None, max_length=64)
 

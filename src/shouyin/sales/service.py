@@ -22,7 +22,7 @@ from shouyin.inventory import service as inventory
 from shouyin.loyalty import catalogue as loyalty_catalogue
 from shouyin.loyalty import checkout as loyalty
 from shouyin.sales import orders as order_views
-from shouyin.sales import shifts, statements
+from shouyin.sales import payment_codes, shifts, statements
 from shouyin.sales.models import Order
 from shouyin.sales.numbering import order_number
 from shouyin.sales.offers import Offers
@@ -36,7 +36,7 @@ from shouyin.sales.pricing import (
     price_cart,
 )
 from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
-from shouyin.sales.tender import Settlement, Tender, settle
+from shouyin.sales.tender import CODE_METHODS, Settlement, Tender, settle
 from shouyin.shared.clock import business_date, to_local, utcnow
 
 
@@ -52,6 +52,7 @@ class StoreContext:
     cutoff: int
     rounding: str
     register_ok: bool
+    shift_id: int | None  # the register's open shift
 
 
 def _store_context(session: Session, *, store_id: int, register_id: int | None) -> StoreContext:
@@ -59,7 +60,7 @@ def _store_context(session: Session, *, store_id: int, register_id: int | None) 
     row = session.connection().execute(statements.STORE_CONTEXT, params).first()
     if row is None or not row[5]:
         raise NotFound("No such store.", code="store.not_found")
-    return StoreContext(row[0], row[1], row[2], row[3], row[4], row[6] is not None)
+    return StoreContext(row[0], row[1], row[2], row[3], row[4], row[6] is not None, row[7])
 
 
 def _discount(value: DiscountIn | None) -> Discount | None:
@@ -175,7 +176,7 @@ def checkout(
     if data.register_id is not None and not store.register_ok:
         raise ValidationFailed("The register is not in this store.", code="register.not_in_store")
     conn = session.connection()
-    shift_id = shifts.shift_for_register(conn, register_id=data.register_id)
+    shift_id = shifts.require_open(conn, store.shift_id, register_id=data.register_id)
     now = utcnow()
     catalogue, prepared = _prepare(session, data, store, now)
     priced = price_cart(_build_cart(session, data, store.rounding, prepared.offers))
@@ -198,6 +199,7 @@ def checkout(
     )  # fmt: skip
     line_ids = _insert_lines(conn, order_id, priced)
     _insert_payments(conn, order_id, settlement)
+    _claim_payment_codes(conn, store.id, order_id, settlement)
     inventory.record_movements(
         conn, store_id=store.id, kind="sale", at=now, user_id=actor.user_id, ref_type="order",
         ref_id=order_id,
@@ -272,6 +274,19 @@ def _insert_payments(conn: Connection, order_id: int, settlement: Settlement) ->
     ]  # fmt: skip
     if rows:
         conn.execute(statements.INSERT_PAYMENTS, rows)
+
+
+def _claim_payment_codes(
+    conn: Connection, store_id: int, order_id: int, settlement: Settlement
+) -> None:
+    """A WeChat/Alipay tender pays with a charged payment code, which can pay one order only."""
+    codes = [
+        payment_codes.CodeTender(t.method, t.amount, t.reference)
+        for t in settlement.tenders
+        if t.method in CODE_METHODS
+    ]
+    if codes:
+        payment_codes.claim_for_order(conn, store_id=store_id, order_id=order_id, tenders=codes)
 
 
 def _audit_discounts(

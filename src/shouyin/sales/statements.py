@@ -9,17 +9,20 @@ from sqlalchemy import Connection, and_, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
+from shouyin.sales.shift_models import Shift
 from shouyin.shared.types import table_of
 from shouyin.stores.models import Register, Store
 
 ORDER_BY_UUID = select(Order.id, Order.request_hash).where(Order.client_uuid == bindparam("uuid"))
 
+# The store, the register if it is the store's, and the register's open shift: one query.
 STORE_CONTEXT = (
     select(
         Store.id, Store.code, Store.timezone, Store.day_cutoff_minutes, Store.rounding,
-        Store.active, Register.id,
+        Store.active, Register.id, Shift.id,
     )
     .outerjoin(Register, and_(Register.store_id == Store.id, Register.id == bindparam("register_id")))
+    .outerjoin(Shift, and_(Shift.register_id == Register.id, Shift.status == "open"))
     .where(Store.id == bindparam("store_id"))
 )  # fmt: skip
 

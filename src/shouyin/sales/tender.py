@@ -1,7 +1,7 @@
 """PURE settlement: how the payments handed over cover an order total.
 
-Non-cash tenders (card, stored value; WeChat and Alipay later) are charged exactly what
-they pay, so they can never give change and are applied first. Cash covers the rest and
+Non-cash tenders (card, stored value, WeChat Pay and Alipay payment codes) are charged
+exactly what they pay, so they can never give change and are applied first. Cash covers the rest and
 is the only tender that gives change. The applied amounts always sum to the total, so the
 books and a later refund to the original tender agree to the fen.
 
@@ -11,14 +11,20 @@ two goes); the merged tender keeps the first cash reference given, if any.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from shouyin.errors import ValidationFailed
 
-TenderMethod = Literal["cash", "card", "stored_value"]
-_METHODS: frozenset[str] = frozenset({"cash", "card", "stored_value"})
+TenderMethod = Literal["cash", "card", "stored_value", "wechat", "alipay"]
+_METHODS: frozenset[str] = frozenset({"cash", "card", "stored_value", "wechat", "alipay"})
+# Paid by a scanned payment code: the reference is the attempt's trade number (付款码).
+CODE_METHODS: frozenset[str] = frozenset({"wechat", "alipay"})
+# A card payment carries the terminal slip's reference number (参考号), to match the bank's
+# statement and to refund the card later.
+CARD_REFERENCE = re.compile(r"[A-Za-z0-9]{4,32}")
 
 
 @dataclass(frozen=True)
@@ -109,4 +115,11 @@ def _validate(tenders: Sequence[Tender]) -> None:
                 "A payment amount must be a whole number of fen above zero.",
                 code="payment.amount_invalid",
                 details={"index": index, "amount": amount},
+            )
+        if tender.method == "card" and not CARD_REFERENCE.fullmatch(tender.reference or ""):
+            raise ValidationFailed(
+                "A card payment needs the reference number from the terminal's slip "
+                "(4-32 letters or digits).",
+                code="payment.card_reference_required",
+                details={"index": index},
             )

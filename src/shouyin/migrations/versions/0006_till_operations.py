@@ -124,14 +124,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_payment_attempts_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_attempts')),
     sa.UniqueConstraint('client_uuid', name=op.f('uq_payment_attempts_client_uuid')),
-    sa.UniqueConstraint('order_id', name=op.f('uq_payment_attempts_order_id')),
     sa.UniqueConstraint('trade_no', name=op.f('uq_payment_attempts_trade_no'))
     )
     with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_attempts_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_attempts_order_id'), ['order_id'], unique=False)
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shift_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.add_column(sa.Column('printed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_orders_shift_id'), ['shift_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_orders_shift_id_shifts'), 'shifts', ['shift_id'], ['id'])
 
@@ -142,6 +143,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('sale_return_payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reference', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('status', sa.String(length=8), server_default='done', nullable=False))
 
     with op.batch_alter_table('sale_returns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shift_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
@@ -165,6 +167,7 @@ def downgrade() -> None:
         batch_op.drop_column('shift_id')
 
     with op.batch_alter_table('sale_return_payments', schema=None) as batch_op:
+        batch_op.drop_column('status')
         batch_op.drop_column('reference')
 
     with op.batch_alter_table('sale_return_lines', schema=None) as batch_op:
@@ -175,9 +178,11 @@ def downgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_orders_shift_id_shifts'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_orders_shift_id'))
+        batch_op.drop_column('printed_at')
         batch_op.drop_column('shift_id')
 
     with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_attempts_order_id'))
         batch_op.drop_index(batch_op.f('ix_payment_attempts_status'))
 
     op.drop_table('payment_attempts')

@@ -50,7 +50,7 @@
 
   function emptyForm() {
     return { value: "", unit: "kg", kind: "percent", target: "line", cash: "",
-             cardAmount: "", reference: "", product: null, index: -1, q: "" };
+             cardAmount: "", reference: "", product: null, index: -1, q: "", counts: {} };
   }
 
   // Shared with the till's mixins (till_pay.js, till_member.js), read when Alpine starts.
@@ -90,6 +90,7 @@
       searchTimer: null,
       searchSeq: 0,
       cards: [],
+      unanswered: [],  // order requests whose answer was lost (till_pay.js postOrder)
       clientUuid: newUuid(),
       busy: false,
       receipt: null,
@@ -322,6 +323,8 @@
       lookup: async function (code) {
         // A coupon code (CP + 10) is never a product (see till_loyalty.js).
         if (this.scanCoupon && (await this.scanCoupon(code))) return;
+        // A customer's payment code (16-24 digits) scanned while the cart has lines pays it.
+        if (this.scanPayCode && this.scanPayCode(code)) return;
         let product;
         try {
           product = await window.shouyin.api("GET", "/api/v1/products/lookup?code=" + encodeURIComponent(code));

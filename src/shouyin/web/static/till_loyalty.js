@@ -321,9 +321,6 @@
         payments.push({ method: "stored_value", amount: amount, reference: null });
         this.submitOrder(payments);
       },
-      tenderLabel: function (part) {
-        return part.method === "stored_value" ? this.t.paid_by_sv : this.t.paid_by_card;
-      },
 
       // ---- recharge at the till (⇧F5) ---------------------------------------------------
       rechargeRules: [],

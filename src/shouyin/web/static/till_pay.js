@@ -1,10 +1,13 @@
 // The till's product search (F8) and payment: cash with change, card, split, the receipt.
-// `cards` holds the tender parts taken before the cash: card, or stored value (till_loyalty.js).
+// `cards` holds the tender parts taken before the cash: card, stored value (till_loyalty.js),
+// WeChat Pay / Alipay codes (till_paycode.js; their parts carry the attempt's id).
 // A mixin merged into the till component (till.js); prices still come only from the server.
 (function () {
   "use strict";
 
   const SEARCH_DELAY_MS = 200;
+  // The terminal slip's reference number (参考号); the server checks the same rule.
+  const CARD_REFERENCE = /^[A-Za-z0-9]{4,32}$/;
 
   window.shouyinTillPay = function () {
     const u = window.shouyinTillUtil;
@@ -114,7 +117,13 @@
         const text = String(this.form.cardAmount).trim();
         const amount = text === "" ? this.due : u.scaled(text, 2);
         if (!amount) { this.say(this.t.bad_amount); return; }
-        const reference = String(this.form.reference).trim() || null;
+        if (amount > this.due) { this.say(u.fmt(this.t.paycode_over_due, { amount: this.yuan(this.due) })); return; }
+        const reference = String(this.form.reference).trim();
+        if (!CARD_REFERENCE.test(reference)) {
+          this.say(this.t.card_reference_needed);
+          this.focusWhenShown('[data-dialog="card"] [data-testid="card-reference"]', true);
+          return;
+        }
         if (amount < this.due) {
           // A split: the card takes part, the rest is paid in cash (which may give change).
           this.cards.push({ method: "card", amount: amount, reference: reference });
@@ -126,9 +135,41 @@
         payments.push({ method: "card", amount: amount, reference: reference });
         this.submitOrder(payments);
       },
-      removeCards: function () {
+      removeCards: async function () {
+        // A paid payment code is given back (reversed) before its part leaves the sale; a
+        // part whose reversal fails stays, so no charge is ever forgotten.
+        const codes = this.cards.filter(function (c) { return c.attemptId; });
+        for (const part of codes) {
+          try {
+            const done = await window.shouyin.api("POST", "/api/v1/payment-codes/" + part.attemptId + "/cancel?register_id=" + this.registerId);
+            if (done.status !== "reversed") { this.say(this.t.paycode_undo_failed); return; }
+          } catch (error) {
+            this.fail(error);
+            return;
+          }
+          this.cards = this.cards.filter(function (c) { return c.attemptId !== part.attemptId; });
+        }
         this.cards = [];
-        this.say(this.t.card_removed, "info");
+        this.say(codes.length ? this.t.paycode_undone : this.t.card_removed, "info");
+      },
+      // A sale given up with a paid payment code in it: the code is reversed (refunded).
+      reverseOpenCodes: function () {
+        const self = this;
+        this.cards.filter(function (c) { return c.attemptId; }).forEach(function (part) {
+          window.shouyin.api("POST", "/api/v1/payment-codes/" + part.attemptId + "/cancel?register_id=" + self.registerId).then(function () {
+            self.say(self.t.paycode_undone, "info");
+          }).catch(function (error) {
+            // The server's recovery reverses a paid code no sale used (docs/payments.md).
+            console.warn("payment code not reversed", error);
+          });
+        });
+      },
+      // The one label of a tender part (the pay dialogs' lists and the totals panel).
+      tenderLabel: function (part) {
+        const labels = { cash: this.t.paid_by_cash, card: this.t.paid_by_card,
+                         stored_value: this.t.paid_by_sv, wechat: this.t.paid_by_wechat,
+                         alipay: this.t.paid_by_alipay };
+        return labels[part.method || "card"] || part.method;
       },
       cardPayments: function () {
         return this.cards.map(function (c) { return { method: c.method || "card", amount: c.amount, reference: c.reference }; });
@@ -141,7 +182,7 @@
           member_id: this.member ? this.member.id : null,
         });
         try {
-          const order = await window.shouyin.api("POST", "/api/v1/orders", body);
+          const order = await this.postOrder(body);
           this.clearMessage();
           this.dialog = null;
           this.showReceipt(order);
@@ -149,6 +190,26 @@
           this.fail(error);
         } finally {
           this.busy = false;
+        }
+      },
+      // POST the order. After a lost answer the cashier may pay again differently (another
+      // cash amount, the card): the server then refuses the sale's UUID for a different
+      // request (409 order.uuid_reused), which proves an earlier request was stored, so that
+      // request is sent again as it was and the server returns the order it made.
+      postOrder: async function (body) {
+        try {
+          const order = await window.shouyin.api("POST", "/api/v1/orders", body);
+          this.unanswered = [];
+          return order;
+        } catch (error) {
+          if (!error || !error.status) { this.unanswered.push(body); throw error; }
+          if (error.code !== "order.uuid_reused") throw error;
+          const lost = this.unanswered.filter(function (b) { return b.client_uuid === body.client_uuid; });
+          for (const earlier of lost) {
+            const order = await window.shouyin.api("POST", "/api/v1/orders", earlier).catch(function () { return null; });
+            if (order) { this.unanswered = []; return order; }
+          }
+          throw error;
         }
       },
       showReceipt: async function (order) {
@@ -175,12 +236,16 @@
         this.quotedKey = "";
         this.quoting = false;
         this.good = { lines: [], orderDiscount: null };
+        if (!this.receipt) this.reverseOpenCodes();
         this.cards = [];
+        // A payment code still being charged belongs to this sale, never to the next one.
+        if (this.resetPayCode) this.resetPayCode();
         this.member = null;
         if (this.resetLoyalty) this.resetLoyalty();
         this.receipt = null;
         this.dialog = null;
         this.clientUuid = u.newUuid();
+        this.unanswered = [];
         this.clearMessage();
         const self = this;
         this.$nextTick(function () { self.focusScan(); });
