@@ -68,6 +68,7 @@ bench: $(VENV)/.installed assets
 	$(BIN)/shouyin bench checkout
 	$(BIN)/shouyin bench checkout-loyalty
 	$(BIN)/shouyin bench shift-close
+	$(BIN)/shouyin bench replenishment
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     scale_layout: str = "FF PPPPP VVVVV C"
     scale_value: Literal["weight", "price"] = "weight"
     scale_prefixes: str = "20-29"
+    # Selling more than is on hand: "warn" lets the sale go through with a warning to the
+    # cashier (the shelf is often right and the books wrong), "block" refuses it.
+    negative_stock: Literal["warn", "block"] = "warn"
+    # Receiving more than a purchase order line ordered: "warn" takes it with a warning,
+    # "block" refuses it.
+    over_receipt: Literal["warn", "block"] = "warn"
+    # Email (SMTP): unset host means no email is sent. Low-stock alerts go to stock_alert_to
+    # (comma-separated addresses).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "shouyin@localhost"
+    stock_alert_to: str | None = None
     # Returns of a receipt from another store of the chain: refused unless this is on.
     return_other_store: bool = False
     # Payment codes (付款码): the gateway ("simulator" needs no account) and how long the till

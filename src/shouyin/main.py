@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from shouyin.inventory import alerts
         from shouyin.loyalty import jobs
         from shouyin.sales import payment_command
         from shouyin.sales.payment_router import app_gateway
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if scheduler is not None:
             # Payment codes left unsettled by a crash or a silent gateway are settled.
             payment_command.schedule(scheduler, database, settings, app_gateway(_app))
+            alerts.schedule(scheduler, database, settings)  # low-stock alerts, every 5 min
         try:
             yield
         finally:

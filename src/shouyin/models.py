@@ -5,7 +5,17 @@ from shouyin.auth.models import ApiToken, User, UserSession
 from shouyin.catalog.models import Barcode, Category, Product
 from shouyin.customers.models import Consent, Member, MemberTag
 from shouyin.db import Base
+from shouyin.inventory.count_models import ReorderRule, StockAlert, Stocktake, StocktakeLine
 from shouyin.inventory.models import StockLevel, StockMovement
+from shouyin.inventory.purchasing_models import (
+    GoodsReceipt,
+    GoodsReceiptLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockCost,
+    Supplier,
+)
+from shouyin.inventory.transfer_models import Transfer, TransferLine
 from shouyin.loyalty.models import (
     Coupon,
     CouponTemplate,
@@ -42,6 +52,8 @@ __all__ = [
     "Coupon",
     "CouponTemplate",
     "Gift",
+    "GoodsReceipt",
+    "GoodsReceiptLine",
     "HeldCart",
     "LedgerEntry",
     "LoyaltySettingsRow",
@@ -57,18 +69,28 @@ __all__ = [
     "Printer",
     "Product",
     "Promotion",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "Recharge",
     "RechargeRule",
     "Register",
+    "ReorderRule",
     "ReturnLine",
     "ReturnOrder",
     "ReturnPayment",
     "Shift",
+    "StockAlert",
+    "StockCost",
     "StockLevel",
     "StockMovement",
+    "Stocktake",
+    "StocktakeLine",
     "Store",
+    "Supplier",
     "Tier",
     "TierChange",
+    "Transfer",
+    "TransferLine",
     "User",
     "UserSession",
     "ZReport",

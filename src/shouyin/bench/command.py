@@ -146,6 +146,30 @@ def shift_close(
         print(metric.as_json(), flush=True)
 
 
+@bench_app.command("replenishment")
+def replenishment(
+    products: int = typer.Option(100_000, min=1, max=1_000_000, help="Products per store"),
+    stores: int = typer.Option(20, min=1, max=200, help="Stores"),
+    lookups: int = typer.Option(1000, min=10, max=1_000_000, help="Timed on-hand lookups"),
+    seed: int = typer.Option(1, help="Random seed for levels, sales and lookups"),
+) -> None:
+    """The replenishment list of every store (replenishment_ms) and on-hand lookups.
+
+    The data (N products × S stores, a rule per product, 28 days of sales) is built once
+    into var/bench/replenishment-N-S/ (SQLite) and reused.
+    """
+    from shouyin.bench import replenishment as bench
+    from shouyin.config import get_settings
+
+    console = Console(stderr=True)
+    results = bench.run(
+        get_settings().var_dir, products=products, stores=stores, lookups=lookups, seed=seed,
+        console=console,
+    )  # fmt: skip
+    for metric in results:
+        print(metric.as_json(), flush=True)
+
+
 @contextmanager
 def _bench_database(keep: bool) -> Iterator[tuple[Console, Path, str]]:
     """A temporary folder and the bench database URL (SQLite in it, or the configured

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
+from shouyin.config import Settings
 from shouyin.db import Database, ReadDb, WriteDb, get_database, is_busy
 from shouyin.sales import options, orders, service
 from shouyin.sales.receipt import PAPER_COLUMNS, render_escpos, render_text
@@ -58,9 +59,9 @@ def member_options(data: QuoteRequest, principal: Seller, db: ReadDb) -> object:
 )
 async def create_order(data: OrderCreate, principal: Seller, request: Request) -> Response:
     db = get_database(request)
-    limit: int = request.app.state.settings.audit_discount_percent
+    settings: Settings = request.app.state.settings
     try:
-        order, created = await _run_checkout(db, data, principal, limit)
+        order, created = await _run_checkout(db, data, principal, settings)
     except service.DuplicateSubmission:
         with db.read() as session:
             order_id = service.retried_order(session, data=data)
@@ -70,17 +71,21 @@ async def create_order(data: OrderCreate, principal: Seller, request: Request) -
 
 
 def _checkout(
-    db: Database, data: OrderCreate, principal: Principal, limit: int, *,
+    db: Database, data: OrderCreate, principal: Principal, settings: Settings, *,
     locked: bool = False, fail_fast: bool = False,
 ) -> tuple[OrderPublic, bool]:  # fmt: skip
     # The unit of work is opened here rather than as a dependency so that a concurrent retry
     # that loses the race can roll back and answer with the winner's order.
     with db.write(locked=locked, fail_fast=fail_fast) as session:
-        return service.checkout(session, data=data, actor=principal, discount_audit_percent=limit)
+        return service.checkout(
+            session, data=data, actor=principal,
+            discount_audit_percent=settings.audit_discount_percent,
+            negative_stock=settings.negative_stock,
+        )  # fmt: skip
 
 
 async def _run_checkout(
-    db: Database, data: OrderCreate, principal: Principal, limit: int
+    db: Database, data: OrderCreate, principal: Principal, settings: Settings
 ) -> tuple[OrderPublic, bool]:
     """On SQLite, a checkout runs on the event loop when no other writer is busy.
 
@@ -91,7 +96,7 @@ async def _run_checkout(
     """
     if db.can_fail_fast and db.write_lock.acquire(blocking=False):
         try:
-            return _checkout(db, data, principal, limit, locked=True, fail_fast=True)
+            return _checkout(db, data, principal, settings, locked=True, fail_fast=True)
         except OperationalError as exc:
             if not is_busy(exc):
                 raise
@@ -99,7 +104,7 @@ async def _run_checkout(
             # in the thread pool, never on the event loop.
         finally:
             db.write_lock.release()
-    return await run_in_threadpool(_checkout, db, data, principal, limit)
+    return await run_in_threadpool(_checkout, db, data, principal, settings)
 
 
 @router.post("/voids", status_code=201, responses=ERRORS)

@@ -114,6 +114,14 @@ class PaymentPublic(BaseModel):
     reference: str | None
 
 
+class StockWarningPublic(BaseModel):
+    """A product this sale took below zero in the store (setting negative_stock = "warn")."""
+
+    product_id: int
+    name: str
+    on_hand: int
+
+
 class OrderPublic(BaseModel):
     id: int
     client_uuid: str
@@ -137,6 +145,7 @@ class OrderPublic(BaseModel):
     payments: list[PaymentPublic]
     coupon_codes: list[str] = []
     loyalty: OrderLoyaltyPublic | None = None
+    stock_warnings: list[StockWarningPublic] = []
 
 
 class VoidLineIn(BaseModel):

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
@@ -19,6 +19,7 @@ from shouyin.catalog import service as catalog
 from shouyin.customers import service as members
 from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.inventory import service as inventory
+from shouyin.inventory.models import StockLevel
 from shouyin.loyalty import catalogue as loyalty_catalogue
 from shouyin.loyalty import checkout as loyalty
 from shouyin.sales import orders as order_views
@@ -35,7 +36,14 @@ from shouyin.sales.pricing import (
     Step,
     price_cart,
 )
-from shouyin.sales.schemas import DiscountIn, OrderCreate, OrderPublic, QuoteRequest, VoidIn
+from shouyin.sales.schemas import (
+    DiscountIn,
+    OrderCreate,
+    OrderPublic,
+    QuoteRequest,
+    StockWarningPublic,
+    VoidIn,
+)
 from shouyin.sales.tender import CODE_METHODS, Settlement, Tender, settle
 from shouyin.shared.clock import business_date, to_local, utcnow
 
@@ -165,9 +173,14 @@ def _check_size(priced: PricedCart) -> None:
 
 
 def checkout(
-    session: Session, *, data: OrderCreate, actor: Principal, discount_audit_percent: int
-) -> tuple[OrderPublic, bool]:
-    """Returns the order and whether it was created now (False: a retry of an earlier one)."""
+    session: Session, *, data: OrderCreate, actor: Principal, discount_audit_percent: int,
+    negative_stock: str = "warn",
+) -> tuple[OrderPublic, bool]:  # fmt: skip
+    """Returns the order and whether it was created now (False: a retry of an earlier one).
+
+    `negative_stock` "block" refuses a sale that takes a product below zero in the store;
+    "warn" lets it through and lists those products in the answer's `stock_warnings`.
+    """
     _check_rights(actor, data)
     found = retried_order(session, data=data)
     if found is not None:
@@ -205,6 +218,7 @@ def checkout(
         ref_id=order_id,
         movements=[inventory.Movement(x.product_id, -x.quantity) for x in priced.lines],
     )  # fmt: skip
+    warnings = _stock_warnings(conn, store.id, priced, block=negative_stock == "block")
     sale_loyalty = loyalty.record(
         session, prepared=prepared, catalogue=catalogue, total=priced.total,
         points_used=priced.points_used, stored_value=stored_value, order_id=order_id,
@@ -215,7 +229,51 @@ def checkout(
         order_id=order_id, line_ids=line_ids, data=data, actor=actor, number=number, day=day,
         now=now, priced=priced, settlement=settlement, loyalty=sale_loyalty,
     )  # fmt: skip
+    view.stock_warnings = warnings
     return view, True
+
+
+# Levels read back after this sale moved them. The UPDATE locked the rows, so on PostgreSQL the
+# values include every sale committed before ours and none can slip in until we commit: the
+# check is exact under concurrency, and costs one statement.
+_NEGATIVE_LEVELS = (
+    select(StockLevel.product_id, StockLevel.on_hand)
+    .where(
+        StockLevel.store_id == bindparam("store_id"),
+        StockLevel.product_id.in_(bindparam("product_ids", expanding=True)),
+        StockLevel.on_hand < 0,
+    )
+    .order_by(StockLevel.product_id)
+)
+
+
+def _stock_warnings(
+    conn: Connection, store_id: int, priced: PricedCart, *, block: bool
+) -> list[StockWarningPublic]:
+    names = {x.product_id: x.name for x in priced.lines}
+    rows = conn.execute(_NEGATIVE_LEVELS, {"store_id": store_id, "product_ids": list(names)})
+    warnings = [StockWarningPublic(product_id=p, name=names[p], on_hand=n) for p, n in rows]
+    if warnings and block:
+        # Raising rolls the whole order back: nothing of this sale is written.
+        raise ValidationFailed(
+            "Not enough stock (on hand in brackets): {products}.",
+            code="stock.insufficient",
+            details={
+                "products": ", ".join(f"{w.name} ({w.on_hand + _sold(priced, w.product_id)})"
+                                      for w in warnings),
+                "items": [
+                    {"product_id": w.product_id, "name": w.name,
+                     "on_hand": w.on_hand + _sold(priced, w.product_id),
+                     "requested": _sold(priced, w.product_id)}
+                    for w in warnings
+                ],
+            },
+        )  # fmt: skip
+    return warnings
+
+
+def _sold(priced: PricedCart, product_id: int) -> int:
+    return sum(x.quantity for x in priced.lines if x.product_id == product_id)
 
 
 def _insert_order(

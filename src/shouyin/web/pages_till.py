@@ -57,6 +57,7 @@ JS_TEXTS: dict[str, str] = {
     "member_more": "Showing the 50 newest matches: type the full mobile or the name to narrow down.",
     "member_attached": "Member {name} is attached to this sale.",
     "member_detached": "The member was removed from this sale.",
+    "stock_warning": "Stock is now below zero: {products}",
 }
 
 

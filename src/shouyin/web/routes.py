@@ -21,12 +21,22 @@ ROUTER_MODULES = (
     "shouyin.web.pages_shifts",
     "shouyin.web.pages_printers",
     "shouyin.web.pages_display",
+    # Before inventory.router: /api/v1/stock/{product_id}/card must win over its
+    # /api/v1/stock/{store_id}/{product_id}.
+    "shouyin.inventory.purchasing_router",
     "shouyin.inventory.router",
+    "shouyin.inventory.reorder_router",
+    "shouyin.web.pages_replenishment",
+    "shouyin.inventory.stocktake_router",
+    "shouyin.web.pages_stocktake",
+    "shouyin.inventory.transfer_router",
+    "shouyin.web.pages_transfers",
     "shouyin.customers.router",
     "shouyin.web.pages_till",
     "shouyin.catalog.router",
     "shouyin.web.pages_catalog",
     "shouyin.web.pages_office",
+    "shouyin.web.pages_purchasing",
     # Before pages_members: their fixed paths must win over /office/members/{member_id}.
     "shouyin.web.pages_members_import",
     "shouyin.web.pages_members_merge",

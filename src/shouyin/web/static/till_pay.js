@@ -186,6 +186,7 @@
           this.clearMessage();
           this.dialog = null;
           this.showReceipt(order);
+          this.warnStock(order.stock_warnings);
         } catch (error) {
           this.fail(error);
         } finally {
@@ -211,6 +212,13 @@
           }
           throw error;
         }
+      },
+      // The sale went through but took products below zero (setting negative_stock = "warn"):
+      // the cashier hears of it once, so the shelf or the books can be checked.
+      warnStock: function (warnings) {
+        if (!warnings || !warnings.length) return;
+        const products = warnings.map(function (w) { return w.name + " (" + w.on_hand + ")"; }).join(", ");
+        this.say(this.t.stock_warning ? u.fmt(this.t.stock_warning, { products: products }) : "⚠ " + products, "info");
       },
       showReceipt: async function (order) {
         this.receipt = { id: order.id, number: order.number, total: order.total, paid: order.paid,

@@ -1,0 +1,268 @@
+"""Purchase orders (采购单): draft, sent, partly received, received, or cancelled.
+
+A draft can be changed; sending it fixes its lines. Receipts (:mod:`receiving`) move the
+status on as goods arrive. Store managers order for their own store, HQ for any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shouyin.audit import service as audit
+from shouyin.auth.principal import Principal
+from shouyin.catalog.models import Product
+from shouyin.errors import Conflict, NotFound, ValidationFailed
+from shouyin.inventory import suppliers
+from shouyin.inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine, Supplier
+from shouyin.inventory.purchasing_schemas import (
+    OrderCreate,
+    OrderLineIn,
+    OrderLinePublic,
+    OrderPage,
+    OrderPublic,
+    OrderSummary,
+    OrderUpdate,
+)
+from shouyin.shared.clock import business_date, utcnow
+from shouyin.shared.types import table_of
+from shouyin.stores.models import Store
+from shouyin.stores.service import get_store
+
+MANAGE = "purchasing.manage"
+T = TypeVar("T")
+
+
+# --- shared by orders and receipts --------------------------------------------------------
+
+
+def products_of(session: Session, product_ids: Collection[int]) -> dict[int, Product]:
+    """The products named, all of which must exist."""
+    found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+    for product_id in product_ids:
+        if product_id not in found:
+            raise NotFound(
+                "Product {product_id} is unknown.",
+                code="catalog.product_unknown", details={"product_id": product_id},
+            )  # fmt: skip
+    return found
+
+
+def store_day(store: Store) -> date:
+    return business_date(utcnow(), store.timezone, store.day_cutoff_minutes)
+
+
+def numbered(
+    session: Session, table: Table, prefix: str, store: Store, insert: Callable[[str], T]
+) -> T:
+    """Insert with the next number of the store's day, e.g. PO-S01-20261123-001.
+
+    Two writers may pick the same number; the unique key refuses the second, which takes
+    the next one (in a savepoint, so nothing else is lost)."""
+    stem = f"{prefix}-{store.code}-{store_day(store):%Y%m%d}-"
+    for _ in range(5):
+        count = session.scalar(
+            select(func.count())
+            .select_from(table)
+            .where(table.c.number.startswith(stem, autoescape=True))
+        )
+        try:
+            with session.begin_nested():
+                return insert(f"{stem}{int(count or 0) + 1:03d}")
+        except IntegrityError:
+            continue
+    raise Conflict("Too many documents at once; try again.", code="purchasing.number_busy")
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def _order(session: Session, order_id: int, actor: Principal, lock: bool = False) -> PurchaseOrder:
+    query = select(PurchaseOrder).where(PurchaseOrder.id == order_id)
+    order = session.scalar(query.with_for_update() if lock else query)
+    if order is None or (actor.store_id is not None and order.store_id != actor.store_id):
+        raise NotFound("No such purchase order.", code="purchase_order.not_found")
+    return order
+
+
+def _check_supplier(session: Session, supplier_id: int) -> Supplier:
+    supplier = suppliers.get_supplier(session, supplier_id=supplier_id)
+    if not supplier.active:
+        raise ValidationFailed(
+            "The supplier {code} is inactive.",
+            code="supplier.inactive", details={"code": supplier.code},
+        )  # fmt: skip
+    return supplier
+
+
+def _check_lines(session: Session, lines: list[OrderLineIn]) -> None:
+    ids = [x.product_id for x in lines]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed(
+            "A product is on the order twice; put it on one line.", code="purchase_order.duplicate"
+        )
+    products_of(session, set(ids))
+
+
+def _add_lines(session: Session, order_id: int, lines: list[OrderLineIn]) -> None:
+    session.add_all(
+        PurchaseOrderLine(order_id=order_id, product_id=x.product_id, quantity=x.quantity,
+                          unit_cost=x.unit_cost, received=0)
+        for x in lines
+    )  # fmt: skip
+    session.flush()
+
+
+def create_order(
+    session: Session, *, data: OrderCreate, actor: Principal
+) -> tuple[OrderPublic, bool]:
+    """The draft, and whether it was made now (False: a retry with the same UUID)."""
+    actor.require(MANAGE)
+    actor.require_store(data.store_id)
+    found = session.scalar(
+        select(PurchaseOrder.id).where(PurchaseOrder.client_uuid == str(data.client_uuid))
+    )
+    if found is not None:
+        return get_order(session, order_id=found, actor=actor), False
+    store = get_store(session, store_id=data.store_id)
+    _check_supplier(session, data.supplier_id)
+    _check_lines(session, data.lines)
+
+    def insert(number: str) -> PurchaseOrder:
+        order = PurchaseOrder(
+            client_uuid=str(data.client_uuid), number=number, store_id=store.id,
+            supplier_id=data.supplier_id, status="draft", created_at=utcnow(),
+            created_by=actor.user_id, expected_on=data.expected_on, note=data.note,
+        )  # fmt: skip
+        session.add(order)
+        session.flush()
+        return order
+
+    order = numbered(session, table_of(PurchaseOrder), "PO", store, insert)
+    _add_lines(session, order.id, data.lines)
+    audit.record(
+        session, actor=actor, action="purchase_order.create", entity="purchase_order",
+        entity_id=order.id, store_id=store.id, after=data.model_dump(mode="json"),
+    )  # fmt: skip
+    return get_order(session, order_id=order.id, actor=actor), True
+
+
+def update_order(
+    session: Session, *, order_id: int, data: OrderUpdate, actor: Principal
+) -> OrderPublic:
+    actor.require(MANAGE)
+    order = _order(session, order_id, actor, lock=True)
+    if order.status != "draft":
+        raise Conflict("Only a draft order can be changed.", code="purchase_order.not_draft")
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    if data.supplier_id is not None:
+        _check_supplier(session, data.supplier_id)
+        order.supplier_id = data.supplier_id
+    if "expected_on" in changes:
+        order.expected_on = data.expected_on
+    if "note" in changes:
+        order.note = data.note
+    if data.lines is not None:
+        _check_lines(session, data.lines)
+        session.execute(delete(PurchaseOrderLine).where(PurchaseOrderLine.order_id == order.id))
+        _add_lines(session, order.id, data.lines)
+    audit.record(
+        session, actor=actor, action="purchase_order.update", entity="purchase_order",
+        entity_id=order.id, store_id=order.store_id, after=changes,
+    )  # fmt: skip
+    return get_order(session, order_id=order.id, actor=actor)
+
+
+def _move(session: Session, order_id: int, actor: Principal, to: str, allowed: set[str]) -> None:
+    order = _order(session, order_id, actor, lock=True)
+    if order.status not in allowed:
+        raise Conflict(
+            "The order is {status}; it cannot be {action}.",
+            code=f"purchase_order.cannot_{'send' if to == 'sent' else 'cancel'}",
+            details={"status": order.status, "action": to},
+        )  # fmt: skip
+    before = order.status
+    order.status = to
+    if to == "sent":
+        order.sent_at = utcnow()
+    audit.record(
+        session, actor=actor, action=f"purchase_order.{to}", entity="purchase_order",
+        entity_id=order.id, store_id=order.store_id, before={"status": before},
+        after={"status": to},
+    )  # fmt: skip
+
+
+def send_order(session: Session, *, order_id: int, actor: Principal) -> OrderPublic:
+    actor.require(MANAGE)
+    _move(session, order_id, actor, "sent", {"draft"})
+    return get_order(session, order_id=order_id, actor=actor)
+
+
+def cancel_order(session: Session, *, order_id: int, actor: Principal) -> OrderPublic:
+    """A draft, or a sent order nothing of which has arrived yet."""
+    actor.require(MANAGE)
+    _move(session, order_id, actor, "cancelled", {"draft", "sent"})
+    return get_order(session, order_id=order_id, actor=actor)
+
+
+def get_order(session: Session, *, order_id: int, actor: Principal) -> OrderPublic:
+    order = _order(session, order_id, actor)
+    supplier = suppliers.get_supplier(session, supplier_id=order.supplier_id)
+    rows = session.execute(
+        select(PurchaseOrderLine, Product)
+        .join(Product, Product.id == PurchaseOrderLine.product_id)
+        .where(PurchaseOrderLine.order_id == order.id)
+        .order_by(PurchaseOrderLine.id)
+    ).all()
+    lines = [
+        OrderLinePublic(
+            id=line.id, product_id=p.id, sku=p.sku, name=p.name, unit=p.unit, weighed=p.weighed,
+            quantity=line.quantity, unit_cost=line.unit_cost, received=line.received,
+            outstanding=max(line.quantity - line.received, 0),
+        )
+        for line, p in rows
+    ]  # fmt: skip
+    return OrderPublic(
+        id=order.id, number=order.number, client_uuid=order.client_uuid, store_id=order.store_id,
+        supplier_id=order.supplier_id, supplier_name=supplier.name, status=order.status,
+        created_at=order.created_at, created_by=order.created_by, sent_at=order.sent_at,
+        expected_on=order.expected_on, note=order.note,
+        total_cost=sum(line_cost(x.quantity, x.unit_cost, x.weighed) for x in lines), lines=lines,
+    )  # fmt: skip
+
+
+def line_cost(quantity: int, unit_cost: int, weighed: bool) -> int:
+    """Fen: weighed goods are grams at a cost per kg, rounded half up."""
+    return (quantity * unit_cost + 500) // 1000 if weighed else quantity * unit_cost
+
+
+def list_orders(
+    session: Session, *, actor: Principal, store_id: int | None = None,
+    supplier_id: int | None = None, status: str | None = None, limit: int = 50, offset: int = 0,
+) -> OrderPage:  # fmt: skip
+    store_id = actor.scope_store(store_id)
+    query: Any = select(PurchaseOrder, Supplier.name).join(
+        Supplier, Supplier.id == PurchaseOrder.supplier_id
+    )
+    if store_id is not None:
+        query = query.where(PurchaseOrder.store_id == store_id)
+    if supplier_id is not None:
+        query = query.where(PurchaseOrder.supplier_id == supplier_id)
+    if status is not None:
+        query = query.where(PurchaseOrder.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(PurchaseOrder.id.desc()).limit(limit).offset(offset))
+    items = [
+        OrderSummary(
+            id=o.id, number=o.number, store_id=o.store_id, supplier_id=o.supplier_id,
+            supplier_name=name, status=o.status, created_at=o.created_at,
+            expected_on=o.expected_on,
+        )
+        for o, name in rows
+    ]  # fmt: skip
+    return OrderPage(items=items, total=total)
