@@ -164,3 +164,34 @@ def test_two_orders_at_once_get_the_next_numbers(database: Database) -> None:
         t.join()
     assert errors == []
     assert sorted(x.rsplit("-", 1)[1] for x in numbers) == ["001", "002"]
+
+
+@BOTH
+def test_a_retry_racing_its_first_receipt_gets_that_receipt(database: Database) -> None:
+    w = _world(database)
+    data = ReceiptCreate.model_validate({
+        "client_uuid": str(uuid.uuid4()), "store_id": w["store"],
+        "lines": [{"product_id": w["tea"], "quantity": 5, "unit_cost": 1000}],
+    })  # fmt: skip
+    barrier = threading.Barrier(2)
+    made: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            with database.write() as session:
+                view, created = receiving.receive(session, data=data, actor=w["actor"])
+            made.append((view.id, created))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({receipt_id for receipt_id, _ in made}) == 1
+    assert sorted(created for _, created in made) == [False, True]
+    assert _cost(database, w, w["tea"])[0] == 5  # the goods counted once

@@ -186,3 +186,39 @@ def test_sales_during_the_count_and_the_ledger_stays_the_sum_of_its_movements(
             )
         )
     assert total == shop.level(product)
+
+
+def test_counts_that_share_a_product_cannot_both_be_open(database: Database) -> None:
+    shop = Shop(database)
+    with database.write() as session:
+        category = factories.make_category(session)
+        child = factories.make_category(session)
+        child.parent_id = category.id
+        session.flush()
+    shop.start()  # the whole store
+    data = StocktakeStart.model_validate(
+        {"client_uuid": str(uuid.uuid4()), "store_id": shop.store, "category_id": category.id}
+    )
+    refused = shop.run(lambda s: stocktakes.start(s, data=data, actor=shop.manager))
+    assert refused == "stocktake.open_exists"  # it would post the same loss twice
+
+
+def test_a_unit_scanned_then_sold_is_not_counted_as_an_overage(database: Database) -> None:
+    shop = Shop(database, products=1)
+    product = shop.products[0]
+    with database.write() as session:  # two on the shelf
+        inventory.record_movements(
+            session.connection(), store_id=shop.store, kind="adjustment", at=utcnow(),
+            user_id=None, movements=[inventory.Movement(product, -8)],
+        )  # fmt: skip
+    stocktake_id = shop.start()
+    assert shop.count(stocktake_id, product, 1, mode="add") == "ok"
+    with database.write() as session:  # the scanned unit is sold before the next scan
+        inventory.record_movements(
+            session.connection(), store_id=shop.store, kind="sale", at=utcnow(),
+            user_id=None, movements=[inventory.Movement(product, -1)],
+        )  # fmt: skip
+    assert shop.count(stocktake_id, product, 1, mode="add") == "ok"
+    with database.read() as session:
+        line = stocktakes.detail(session, stocktake_id=stocktake_id, actor=shop.manager).lines[0]
+    assert (line.expected, line.counted, line.variance) == (2, 2, 0)

@@ -117,6 +117,12 @@ def email_new(db: Database, settings: Settings, *, store_ids: Collection[int] | 
             )
     sent = 0
     for (code, store_name), items in by_store.items():
+        # Claimed before sending: of two scans at once (the scheduler and "check now"), one
+        # sends each alert; a failed send gives the claim back for the next scan.
+        claimed = _claim(db, [x[0] for x in items], utcnow())
+        items = [x for x in items if x[0] in claimed]
+        if not items:
+            continue
         try:
             mail.send(
                 settings, to=to, subject=f"[shouyin] 库存预警 {code} {store_name}: {len(items)}",
@@ -124,14 +130,24 @@ def email_new(db: Database, settings: Settings, *, store_ids: Collection[int] | 
             )  # fmt: skip
         except Exception:  # any SMTP or network failure
             log.exception("low-stock email for store %s failed; next scan tries again", code)
+            with db.write() as session:
+                session.execute(
+                    update(StockAlert).where(StockAlert.id.in_(claimed)).values(emailed_at=None)
+                )
             continue
-        with db.write() as session:
-            session.execute(
-                update(StockAlert).where(StockAlert.id.in_([x[0] for x in items]))
-                .values(emailed_at=utcnow())
-            )  # fmt: skip
         sent += len(items)
     return sent
+
+
+def _claim(db: Database, ids: list[int], now: Any) -> set[int]:
+    with db.write() as session:
+        rows = session.execute(
+            update(StockAlert)
+            .where(StockAlert.id.in_(ids), StockAlert.emailed_at.is_(None))
+            .values(emailed_at=now)
+            .returning(StockAlert.id)
+        )
+        return {int(x) for x in rows.scalars()}
 
 
 def _text(code: str, store_name: str, items: list[tuple[int, str, str, int, int]]) -> str:

@@ -13,7 +13,11 @@ class StockMovement(Base):
     """Append-only ledger; quantity in units, or grams for weighed goods."""
 
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_store_product", "store_id", "product_id", "id"),)
+    __table_args__ = (
+        Index("ix_stock_movements_store_product", "store_id", "product_id", "id"),
+        # Sales velocity (the replenishment list, the alert scan) reads a store's recent days.
+        Index("ix_stock_movements_store_at", "store_id", "at"),
+    )
     id: Mapped[BigPk]
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))

@@ -57,13 +57,23 @@ def store_day(store: Store) -> date:
     return business_date(utcnow(), store.timezone, store.day_cutoff_minutes)
 
 
+class AlreadyMade(Exception):
+    """A concurrent request with the same client UUID made the document first."""
+
+    def __init__(self, document_id: int) -> None:
+        super().__init__(document_id)
+        self.document_id = document_id
+
+
 def numbered(
-    session: Session, table: Table, prefix: str, store: Store, insert: Callable[[str], T]
-) -> T:
+    session: Session, table: Table, prefix: str, store: Store, insert: Callable[[str], T],
+    client_uuid: str,
+) -> T:  # fmt: skip
     """Insert with the next number of the store's day, e.g. PO-S01-20261123-001.
 
     Two writers may pick the same number; the unique key refuses the second, which takes
-    the next one (in a savepoint, so nothing else is lost)."""
+    the next one (in a savepoint, so nothing else is lost). A refusal because a retry with
+    the same client UUID got there first raises AlreadyMade: the caller answers with it."""
     stem = f"{prefix}-{store.code}-{store_day(store):%Y%m%d}-"
     for _ in range(5):
         count = session.scalar(
@@ -75,6 +85,9 @@ def numbered(
             with session.begin_nested():
                 return insert(f"{stem}{int(count or 0) + 1:03d}")
         except IntegrityError:
+            made = session.scalar(select(table.c.id).where(table.c.client_uuid == client_uuid))
+            if made is not None:
+                raise AlreadyMade(int(made)) from None
             continue
     raise Conflict("Too many documents at once; try again.", code="purchasing.number_busy")
 
@@ -143,7 +156,12 @@ def create_order(
         session.flush()
         return order
 
-    order = numbered(session, table_of(PurchaseOrder), "PO", store, insert)
+    try:
+        order = numbered(
+            session, table_of(PurchaseOrder), "PO", store, insert, str(data.client_uuid)
+        )
+    except AlreadyMade as first:
+        return get_order(session, order_id=first.document_id, actor=actor), False
     _add_lines(session, order.id, data.lines)
     audit.record(
         session, actor=actor, action="purchase_order.create", entity="purchase_order",

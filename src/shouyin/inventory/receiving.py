@@ -19,7 +19,7 @@ from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.inventory import service as ledger
 from shouyin.inventory import suppliers
 from shouyin.inventory.models import StockLevel
-from shouyin.inventory.purchasing import MANAGE, line_cost, numbered, products_of
+from shouyin.inventory.purchasing import MANAGE, AlreadyMade, line_cost, numbered, products_of
 from shouyin.inventory.purchasing_models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -97,7 +97,12 @@ def receive(
         session.flush()
         return receipt
 
-    receipt = numbered(session, table_of(GoodsReceipt), "GR", store, insert)
+    try:
+        receipt = numbered(
+            session, table_of(GoodsReceipt), "GR", store, insert, str(data.client_uuid)
+        )
+    except AlreadyMade as first:  # a retry that raced the first submission
+        return get_receipt(session, receipt_id=first.document_id, actor=actor), False
     _write_lines(session, receipt, data, actor)
     if order is not None:
         _update_order(session, order, order_lines, data)

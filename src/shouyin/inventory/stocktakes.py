@@ -116,22 +116,31 @@ def _scope(session: Session, category_id: int | None) -> frozenset[int] | None:
 
 
 def _check_none_open(session: Session, store_id: int, category_id: int | None) -> None:
-    same_scope = (
-        Stocktake.category_id.is_(None)
-        if category_id is None
-        else Stocktake.category_id == category_id
-    )
-    found = session.scalar(
-        select(Stocktake.number).where(
-            Stocktake.store_id == store_id, Stocktake.status == "counting", same_scope
+    """No two open stocktakes of a store may share a product: each would post its variance,
+    booking the same loss twice. A whole-store count overlaps every count; two categories
+    overlap when one lies within the other."""
+    subtrees = catalog.category_subtrees(session)
+
+    def within(outer: int, inner: int) -> bool:
+        return inner in subtrees.get(outer, frozenset({outer}))
+
+    open_counts = session.execute(
+        select(Stocktake.number, Stocktake.category_id).where(
+            Stocktake.store_id == store_id, Stocktake.status == "counting"
         )
-    )
-    if found is not None:
-        raise Conflict(
-            "Stocktake {number} of this store and scope is still open.",
-            code="stocktake.open_exists",
-            details={"number": found},
-        )
+    ).all()
+    for number, other in open_counts:
+        if (
+            category_id is None
+            or other is None
+            or within(category_id, other)
+            or within(other, category_id)
+        ):
+            raise Conflict(
+                "Stocktake {number} of this store and scope is still open.",
+                code="stocktake.open_exists",
+                details={"number": number},
+            )
 
 
 def _next_number(session: Session, prefix: str) -> str:
@@ -299,7 +308,14 @@ def _count_line(
     result = session.execute(
         update(StocktakeLine)
         .where(line, counted >= 0)
-        .values(counted=counted, count_mark=mark, counted_at=now, counted_by=user_id)
+        # Scanning keeps the mark of the line's first scan: a unit scanned and then sold before
+        # the next shelf is scanned was counted already, and must not be taken off expected.
+        .values(
+            counted=counted,
+            count_mark=func.coalesce(StocktakeLine.count_mark, mark) if mode == "add" else mark,
+            counted_at=now,
+            counted_by=user_id,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -356,8 +372,9 @@ def post(session: Session, *, stocktake_id: int, data: PostIn, actor: Principal)
 
 
 def cancel(session: Session, *, stocktake_id: int, actor: Principal) -> StocktakePublic:
-    """A counting stocktake is dropped; stock is not touched."""
-    actor.require(COUNT)
+    """A counting stocktake is dropped; stock is not touched. Dropping a count is as weighty
+    as posting one: it needs the same permission."""
+    actor.require(POST)
     stocktake = _visible(session, stocktake_id, actor)
     _move_status(session, stocktake, "counting", "cancelled")
     audit.record(
