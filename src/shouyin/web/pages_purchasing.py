@@ -16,7 +16,7 @@ from shouyin.auth.principal import Principal
 from shouyin.catalog import service as catalog
 from shouyin.db import ReadDb, WriteDb
 from shouyin.errors import DomainError, ValidationFailed
-from shouyin.inventory import purchasing, receiving, stock_card, suppliers
+from shouyin.inventory import purchasing, receiving, suppliers
 from shouyin.inventory.purchasing_schemas import (
     OrderCreate,
     OrderPublic,
@@ -33,7 +33,6 @@ from shouyin.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[Principal, Depends(require("purchasing.manage"))]
-Reader = Annotated[Principal, Depends(require("stock.read"))]
 Text = Annotated[str, Query(max_length=60)]
 FormText = Annotated[str, Form(max_length=200)]
 PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
@@ -44,16 +43,6 @@ STATUS_LABELS = {
     "partly_received": _("Partly received"),
     "received": _("Received in full"),
     "cancelled": _("Order cancelled"),
-}
-KIND_LABELS = {
-    "sale": _("Sale"),
-    "return": _("Return"),
-    "receipt": _("Goods received"),
-    "adjustment": _("Adjustment"),
-    "damage": _("Damage"),
-    "stocktake": _("Stocktake difference"),
-    "transfer_out": _("Transfer out"),
-    "transfer_in": _("Transfer in"),
 }
 MAX_LINES = 500
 BAD_FORM = _("Some values are not valid: quantities are whole numbers above zero, costs yuan.")
@@ -401,34 +390,3 @@ def receipt_page(request: Request, principal: Manager, db: ReadDb, receipt_id: P
         "over": over if request.query_params.get("over") else [],
     }  # fmt: skip
     return render(request, "office/purchasing/receipt.html", context)
-
-
-# --- the stock card --------------------------------------------------------------------------
-
-
-@router.get("/office/stock/{product_id}")
-def stock_card_page(
-    request: Request, principal: Reader, db: ReadDb, product_id: PathId, store_id: Text = "",
-    start: Annotated[str, Query(alias="from", max_length=20)] = "",
-    end: Annotated[str, Query(alias="to", max_length=20)] = "", page: PageNo = 1,
-) -> Response:  # fmt: skip
-    every = stores.list_stores(db, store_id=principal.store_id)
-    store = principal.store_id or parse_id(store_id) or (every[0].id if every else None)
-    error = None
-    card = None
-    try:
-        if store is None:
-            raise ValidationFailed("Choose a store.", code="purchasing.store_missing")
-        card = stock_card.card(
-            db, actor=principal, store_id=store, product_id=product_id, start=parse_day(start),
-            end=parse_day(end), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-        )  # fmt: skip
-    except ValidationFailed as exc:
-        error = error_of(request, exc)
-    context = {
-        "card": card, "stores": [] if principal.store_id else every, "error": error,
-        "filters": {"store_id": store or "", "from": start, "to": end},
-        "page": page, "pages": page_count(card.total if card else 0),
-        "kind_labels": KIND_LABELS, "product_id": product_id,
-    }  # fmt: skip
-    return render(request, "office/purchasing/stock_card.html", context)

@@ -37,6 +37,7 @@ ROUTER_MODULES = (
     "shouyin.web.pages_catalog",
     "shouyin.web.pages_office",
     "shouyin.web.pages_purchasing",
+    "shouyin.web.pages_stock_card",
     # Before pages_members: their fixed paths must win over /office/members/{member_id}.
     "shouyin.web.pages_members_import",
     "shouyin.web.pages_members_merge",
