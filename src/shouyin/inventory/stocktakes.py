@@ -334,7 +334,7 @@ def post(session: Session, *, stocktake_id: int, data: PostIn, actor: Principal)
     actor.require(POST)
     stocktake = visible(session, stocktake_id, actor)
     now = utcnow()
-    _move_status(session, stocktake, "counting", "posted", posted_at=now,
+    states.move_status(session, stocktake, "counting", "posted", _wrong_state, posted_at=now,
                  posted_by=actor.user_id)  # fmt: skip
     if data.uncounted_as_zero:
         session.execute(
@@ -377,19 +377,13 @@ def cancel(session: Session, *, stocktake_id: int, actor: Principal) -> Stocktak
     as posting one: it needs the same permission."""
     actor.require(POST)
     stocktake = visible(session, stocktake_id, actor)
-    _move_status(session, stocktake, "counting", "cancelled")
+    states.move_status(session, stocktake, "counting", "cancelled", _wrong_state)
     audit.record(
         session, actor=actor, action="stocktake.cancel", entity="stocktake",
         entity_id=stocktake.id, store_id=stocktake.store_id,
         before={"status": "counting"}, after={"number": stocktake.number, "status": "cancelled"},
     )  # fmt: skip
     return detail(session, stocktake_id=stocktake.id, actor=actor)
-
-
-def _move_status(
-    session: Session, stocktake: Stocktake, before: str, after: str, **values: Any
-) -> None:
-    states.move_status(session, stocktake, before, after, _wrong_state, **values)
 
 
 def _wrong_state(status: str) -> Conflict:

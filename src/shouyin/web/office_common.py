@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from datetime import date
 from typing import Any, TypeVar
 
@@ -130,3 +131,12 @@ def validated(
         field = str(loc[0]) if loc else ""
         message, code = messages.get(field, (GENERIC_INVALID, "form.invalid"))
         raise ValidationFailed(message, code=code, details={"field": field}) from None
+
+
+def form_uuid(text: str) -> str:
+    """The form's client UUID (kept over a resubmission, so a double click makes one
+    document), or a new one when the form had none."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return str(uuid.uuid4())

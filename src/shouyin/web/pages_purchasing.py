@@ -27,7 +27,15 @@ from shouyin.inventory.purchasing_schemas import (
 )
 from shouyin.shared.money import Money
 from shouyin.stores import service as stores
-from shouyin.web.office_common import PAGE_SIZE, _, error_of, page_count, parse_day, parse_id
+from shouyin.web.office_common import (
+    PAGE_SIZE,
+    _,
+    error_of,
+    form_uuid,
+    page_count,
+    parse_day,
+    parse_id,
+)
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
 
@@ -46,13 +54,6 @@ STATUS_LABELS = {
 }
 MAX_LINES = 500
 BAD_FORM = _("Some values are not valid: quantities are whole numbers above zero, costs yuan.")
-
-
-def _uuid(text: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return str(uuid.uuid4())
 
 
 def _model(build: Callable[[], Any]) -> Any:
@@ -217,7 +218,7 @@ def new_order_submit(
     store_id: FormText = "", supplier_id: FormText = "", expected_on: FormText = "",
     note: FormText = "", lines: Annotated[str, Form(max_length=40_000)] = "",
 ) -> Response:  # fmt: skip
-    form = {"client_uuid": _uuid(client_uuid), "store_id": parse_id(store_id),
+    form = {"client_uuid": form_uuid(client_uuid), "store_id": parse_id(store_id),
             "supplier_id": parse_id(supplier_id), "expected_on": expected_on.strip(),
             "note": note.strip(), "lines": lines}  # fmt: skip
     try:
@@ -332,7 +333,7 @@ def new_receipt_submit(
     order = parse_id(order_id)
     ids, quantities, costs = line_id or [], quantity or [], cost or []
     form: dict[str, Any] = {
-        "client_uuid": _uuid(client_uuid), "store_id": parse_id(store_id),
+        "client_uuid": form_uuid(client_uuid), "store_id": parse_id(store_id),
         "supplier_id": parse_id(supplier_id), "note": note.strip(), "lines": lines,
         "quantity": dict(zip(map(parse_id, ids), quantities, strict=False)),
         "cost": dict(zip(map(parse_id, ids), costs, strict=False)),

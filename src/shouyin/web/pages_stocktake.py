@@ -19,7 +19,7 @@ from shouyin.errors import DomainError, ValidationFailed
 from shouyin.inventory import stocktakes
 from shouyin.inventory.stocktake_schemas import PostIn, StocktakePublic, StocktakeStart
 from shouyin.stores import service as stores
-from shouyin.web.office_common import PAGE_SIZE, _, error_of, page_count, parse_id
+from shouyin.web.office_common import PAGE_SIZE, _, error_of, form_uuid, page_count, parse_id
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
 
@@ -115,7 +115,7 @@ def start_submit(
         if store is None:
             raise ValidationFailed("Choose the store to count.", code="stocktake.store_missing")
         data = StocktakeStart.model_validate({
-            "client_uuid": client_uuid if _is_uuid(client_uuid) else str(uuid.uuid4()),
+            "client_uuid": form_uuid(client_uuid),
             "store_id": store, "category_id": form["category_id"],
             "note": note.strip()[:200] or None,
         })  # fmt: skip
@@ -125,14 +125,6 @@ def start_submit(
         error = error_of(request, exc)
         return _list_page(request, db, principal, form=form, error=error, code=exc.status)
     return RedirectResponse(f"/office/stocktakes/{made.id}?saved=started", status_code=303)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _review(

@@ -23,7 +23,7 @@ from shouyin.inventory.transfer_schemas import (
     TransferReceive,
 )
 from shouyin.stores import service as stores
-from shouyin.web.office_common import PAGE_SIZE, _, error_of, page_count, parse_id
+from shouyin.web.office_common import PAGE_SIZE, _, error_of, form_uuid, page_count, parse_id
 from shouyin.web.params import ID_MAX
 from shouyin.web.templating import render
 
@@ -135,7 +135,7 @@ def create_transfer_submit(
                 "Choose the sending and the receiving store.", code="transfer.store_missing"
             )
         data = TransferCreate.model_validate({
-            "client_uuid": client_uuid if _is_uuid(client_uuid) else str(uuid.uuid4()),
+            "client_uuid": form_uuid(client_uuid),
             "from_store_id": sender, "to_store_id": form["to_store_id"],
             "lines": parse_lines(db, lines), "note": note.strip()[:200] or None,
         })  # fmt: skip
@@ -145,14 +145,6 @@ def create_transfer_submit(
         error = error_of(request, exc)
         return _new_page(request, db, principal, form=form, error=error, status=exc.status)
     return RedirectResponse(f"/office/transfers/{made.id}?saved=created", status_code=303)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _detail_page(
