@@ -16,7 +16,6 @@ from shouyin.audit.models import AuditEntry
 from shouyin.auth.principal import Principal
 from shouyin.config import Settings
 from shouyin.errors import Conflict, DomainError, Forbidden, NotFound
-from shouyin.feedback.links import read_survey_token
 from shouyin.printing import service
 from shouyin.printing.devices import PrinterUnreachable
 from shouyin.printing.schemas import PrinterSave
@@ -25,6 +24,7 @@ from shouyin.sales import service as sales
 from shouyin.sales.models import Order
 from shouyin.sales.return_schemas import ReturnCreate
 from shouyin.sales.schemas import OrderCreate, OrderPublic
+from shouyin.service.survey_links import read_survey_token
 from tests import factories
 from tests.escpos import find, parse
 from tests.fakeprinter import FakePrinter, fake_printer_fixture  # noqa: F401

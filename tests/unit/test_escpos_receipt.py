@@ -10,9 +10,9 @@ from datetime import date, datetime
 import pytest
 
 from shouyin.errors import ValidationFailed
-from shouyin.feedback.links import read_survey_token, survey_token
 from shouyin.printing import devices, escpos, slips
 from shouyin.sales.receipt import ReceiptData, ReceiptLine, render_escpos, text_width
+from shouyin.service.survey_links import read_survey_token, survey_token
 from tests.escpos import find, parse
 
 SECRET = "test-secret"

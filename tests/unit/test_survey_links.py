@@ -9,7 +9,7 @@ import pytest
 
 from shouyin.config import Settings
 from shouyin.errors import DomainError
-from shouyin.feedback.links import read_survey_token, survey_token, survey_url
+from shouyin.service.survey_links import read_survey_token, survey_token, survey_url
 
 SECRET = "the-app-secret"
 DAY = date(2026, 3, 1)

@@ -20,7 +20,6 @@ from shouyin.auth.models import User
 from shouyin.auth.principal import Principal
 from shouyin.config import Settings, get_settings
 from shouyin.errors import Conflict, Forbidden, NotFound
-from shouyin.feedback.links import survey_url
 from shouyin.printing import devices, escpos, return_slip, slips
 from shouyin.printing.devices import PrinterUnreachable
 from shouyin.printing.models import Printer
@@ -28,6 +27,7 @@ from shouyin.printing.schemas import PrinterPublic, PrinterSave
 from shouyin.sales import orders, return_views
 from shouyin.sales.models import Order
 from shouyin.sales.receipt import render_escpos
+from shouyin.service.survey_links import survey_url
 from shouyin.shared.clock import to_local, utcnow
 from shouyin.stores.models import Register, Store
 

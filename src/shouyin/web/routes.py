@@ -31,6 +31,8 @@ ROUTER_MODULES = (
     "shouyin.web.pages_stocktake",
     "shouyin.inventory.transfer_router",
     "shouyin.web.pages_transfers",
+    "shouyin.inventory.stock_reports_router",
+    "shouyin.web.pages_stock_reports",
     "shouyin.customers.router",
     "shouyin.web.pages_till",
     "shouyin.catalog.router",

@@ -1,0 +1,1 @@
+"""Customer service: feedback surveys from receipts, complaint tickets with deadlines."""
