@@ -80,6 +80,21 @@ class Settings(BaseSettings):
     # when the customer pays by scanning (the shop's own payment QR, for instance).
     display_message: str = "欢迎光临"
     display_pay_qr: str | None = None
+    # Customer service. A receipt's survey link works this many days; an answer with a
+    # satisfaction at or below survey_complaint_at opens a complaint (0: never).
+    survey_max_age_days: int = Field(default=30, ge=1, le=365)
+    survey_complaint_at: int = Field(default=2, ge=0, le=5)
+    # Complaint deadlines, hours to first response / to resolution per priority, counted in
+    # the store's opening hours ("business") or around the clock ("calendar").
+    complaint_deadlines: str = "urgent=1/24,high=4/48,normal=24/72"
+    complaint_hours: Literal["business", "calendar"] = "business"
+    # The SLA check warns this long before a deadline; breaches are escalated to the store's
+    # managers and HQ (in the app, and by email to complaint_alert_to when mail is set up).
+    complaint_warn_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    complaint_alert_to: str | None = None
+    # Given to the member when a deadline is missed: "" (nothing), "points:200", or
+    # "coupon:<coupon template id>".
+    complaint_breach_compensation: str = ""
 
     @model_validator(mode="after")
     def _scale_layout_readable(self) -> Settings:

@@ -36,6 +36,15 @@ from shouyin.sales.models import Order, OrderCounter, OrderLine, Payment
 from shouyin.sales.payment_models import PaymentAttempt
 from shouyin.sales.return_models import ReturnLine, ReturnOrder, ReturnPayment
 from shouyin.sales.shift_models import CashMove, Shift, ZReport
+from shouyin.service.models import (
+    ClosedDay,
+    Notice,
+    SurveyAnswer,
+    Ticket,
+    TicketAttachment,
+    TicketCompensation,
+    TicketEvent,
+)
 from shouyin.stores.models import Chain, Register, Store
 
 metadata = Base.metadata
@@ -48,6 +57,7 @@ __all__ = [
     "CashMove",
     "Category",
     "Chain",
+    "ClosedDay",
     "Consent",
     "Coupon",
     "CouponTemplate",
@@ -60,6 +70,7 @@ __all__ = [
     "Member",
     "MemberAccount",
     "MemberTag",
+    "Notice",
     "Order",
     "OrderCounter",
     "OrderLine",
@@ -87,6 +98,11 @@ __all__ = [
     "StocktakeLine",
     "Store",
     "Supplier",
+    "SurveyAnswer",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCompensation",
+    "TicketEvent",
     "Tier",
     "TierChange",
     "Transfer",

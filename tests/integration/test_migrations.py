@@ -96,6 +96,7 @@ def test_loyalty_migration_counts_past_spending_toward_tiers(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     from datetime import timedelta
+    from types import SimpleNamespace
 
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session
@@ -120,9 +121,15 @@ def test_loyalty_migration_counts_past_spending_toward_tiers(
     runner.upgrade(engine, "0002")
     # The orders table as it was at 0002 (the model has columns added since).
     orders_0002 = sa.Table("orders", sa.MetaData(), autoload_with=engine)
+    stores_0002 = sa.Table("stores", sa.MetaData(), autoload_with=engine)
     with Session(engine) as session:
-        store = factories.make_store(session, shift=False)
-        cashier = factories.make_user(session, store=store)
+        made = session.execute(stores_0002.insert().values(
+            chain_id=factories.ensure_chain(session).id, code=f"T{factories.next_id()}",
+            name="旧门店", timezone="Asia/Shanghai", day_cutoff_minutes=0, rounding="none",
+            active=True, created_at=utcnow(),
+        ))  # fmt: skip
+        store = SimpleNamespace(id=made.inserted_primary_key[0])
+        cashier = factories.make_user(session, store=store)  # type: ignore[arg-type]
         big, old, quiet = (factories.make_member(session) for _ in range(3))
         now = utcnow()
         for member, total, days_ago in (

@@ -51,6 +51,9 @@ PERMISSIONS: dict[str, str] = {
     "coupons.issue": "Issue and void coupons",
     "stored_value.recharge": "Recharge a member's stored value",
     "stored_value.refund": "Refund unused stored value",
+    "complaints.open": "Open a complaint for a customer",
+    "complaints.handle": "Work complaint tickets and read customers' comments",
+    "feedback.read": "See survey scores and service reports (without customers' comments)",
 }
 
 _ALL = frozenset(PERMISSIONS)
@@ -68,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "members.write",
             "loyalty.read",
             "stored_value.recharge",
+            "complaints.open",
         }
     ),
     Role.STORE_MANAGER: frozenset(
@@ -100,10 +104,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "coupons.issue",
             "stored_value.recharge",
             "stored_value.refund",
+            "complaints.open",
+            "complaints.handle",
+            "feedback.read",
         }
     ),
     Role.HQ_MARKETER: frozenset(
         {
+            "feedback.read",
             "orders.read",
             "catalog.read",
             "stores.read",

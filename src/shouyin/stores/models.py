@@ -25,6 +25,10 @@ class Store(Base):
     # Minutes after local midnight at which the business day (营业日) turns over.
     day_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=0)
     rounding: Mapped[str] = mapped_column(String(8), default="none")
+    # Opening hours in minutes after local midnight: complaint deadlines counted in business
+    # hours run only while the store is open.
+    opens_minutes: Mapped[int] = mapped_column(Integer, default=540, server_default="540")
+    closes_minutes: Mapped[int] = mapped_column(Integer, default=1260, server_default="1260")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[Created]
 

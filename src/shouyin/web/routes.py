@@ -55,6 +55,14 @@ ROUTER_MODULES = (
     "shouyin.web.pages_loyalty_admin",
     "shouyin.web.pages_points",
     "shouyin.web.pages_promotions",
+    "shouyin.service.survey_router",
+    "shouyin.web.pages_survey",
+    "shouyin.service.ticket_router",
+    "shouyin.web.pages_tickets",
+    "shouyin.service.sla_router",
+    "shouyin.web.pages_notices",
+    "shouyin.service.analytics_router",
+    "shouyin.web.pages_service_reports",
 )
 
 

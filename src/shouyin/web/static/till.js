@@ -58,7 +58,7 @@
 
   // Methods of the mixins that may claim a key press before the till's own keys.
   const KEY_HOOKS = ["loyaltyAction", "heldAction", "shiftAction", "payCodeAction", "printAction",
-    "returnAction", "displayAction"];
+    "returnAction", "displayAction", "complaintAction"];
 
   function till(config) {
     const t = config.texts;
@@ -105,7 +105,7 @@
         if (this.heldInit) this.heldInit();
         // The other parts start here; they follow the cart with Alpine's $watch.
         const self = this;
-        ["shiftInit", "payCodeInit", "printInit", "returnInit", "displayInit"].forEach(function (hook) {
+        ["shiftInit", "payCodeInit", "printInit", "returnInit", "displayInit", "complaintInit"].forEach(function (hook) {
           if (self[hook]) self[hook]();
         });
         // Clicks on anything that is not a field send the focus back to the barcode field.
