@@ -27,7 +27,7 @@ from shouyin.catalog.models import Product
 from shouyin.config import Settings
 from shouyin.db import Database
 from shouyin.errors import NotFound
-from shouyin.inventory import replenishment
+from shouyin.inventory import replenishment, replenishment_all
 from shouyin.inventory.count_models import ReorderRule, StockAlert
 from shouyin.inventory.reorder_schemas import AlertPublic, ScanOut
 from shouyin.shared import mail
@@ -42,18 +42,18 @@ OPEN = ("open", "acknowledged")
 def scan(db: Database, settings: Settings, *, store_ids: Collection[int] | None = None) -> ScanOut:
     """Raise and resolve alerts store by store, then email the new ones.
 
-    Each store's list is computed in a read (no writer lock held while the query runs: a big
-    store takes a while); the alerts change in a short write of their own, with the store row
-    locked so two scans at once (scheduler and "check now") never open the same alert twice."""
+    The stores' lists are computed first, side by side in reads (no writer lock held while
+    the queries run: a big store takes a while); each store's alerts then change in a short
+    write of its own, with the store row locked so two scans at once (scheduler and "check
+    now") never open the same alert twice."""
     with db.read() as session:
         targets = _stores_to_scan(session, store_ids)
+    now = utcnow()
+    lows = replenishment_all.low_by_store(db, targets, now=now)
     opened = resolved = 0
     for store_id in targets:
-        now = utcnow()
-        with db.read() as session:
-            low = replenishment.low_products(session, store_id=store_id, now=now)
         with db.write() as session:
-            new, gone = _apply(session, store_id, low, now)
+            new, gone = _apply(session, store_id, lows[store_id], now)
         opened, resolved = opened + new, resolved + gone
     emailed = email_new(db, settings, store_ids=store_ids)
     return ScanOut(opened=opened, resolved=resolved, emailed=emailed)
