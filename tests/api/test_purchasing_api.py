@@ -90,11 +90,19 @@ def test_suppliers_search_change_deactivate_and_rules(harness: AppHarness) -> No
     found = manager.get("/api/v1/suppliers", params={"q": "鲜果"}).json()
     assert [s["code"] for s in found["items"]] == ["FRESH1"]
     sid = made.json()["id"]
-    changed = manager.patch(f"/api/v1/suppliers/{sid}", json={"phone": "021-5555", "name": "鲜果"})
+    # The list is the chain's: a store manager adds suppliers, only HQ changes them.
+    for refused in (
+        manager.patch(f"/api/v1/suppliers/{sid}", json={"name": "鲜果"}),
+        manager.post(f"/api/v1/suppliers/{sid}/deactivate"),
+    ):
+        assert refused.status_code == 403 and refused.json()["code"] == "supplier.hq_only"
+        assert "总部" in refused.json()["message"]  # zh_CN by default
+    hq = shop["hq"]
+    changed = hq.patch(f"/api/v1/suppliers/{sid}", json={"phone": "021-5555", "name": "鲜果"})
     assert changed.json()["phone"] == "021-5555" and changed.json()["name"] == "鲜果"
-    taken = manager.patch(f"/api/v1/suppliers/{sid}", json={"code": code})
+    taken = hq.patch(f"/api/v1/suppliers/{sid}", json={"code": code})
     assert taken.status_code == 409
-    off = manager.post(f"/api/v1/suppliers/{sid}/deactivate")
+    off = hq.post(f"/api/v1/suppliers/{sid}/deactivate")
     assert off.json()["active"] is False
     assert (
         manager.get("/api/v1/suppliers", params={"active": True, "q": "FRESH"}).json()["items"]
@@ -163,7 +171,7 @@ def test_order_bad_input_and_store_scoping(harness: AppHarness) -> None:
         post(lines=[{"product_id": shop["water"].id, "quantity": 1, "unit_cost": -1}]).status_code
         == 422
     )
-    assert post(lines=[]).status_code == 422
+    assert post(lines=[]).status_code == 201  # an empty draft: lines are added on its page
     two = [{"product_id": shop["water"].id, "quantity": 1, "unit_cost": 1}] * 2
     assert post(lines=two).json()["code"] == "purchase_order.duplicate"
     assert post(supplier_id=999999).status_code == 404
@@ -191,6 +199,96 @@ def test_order_bad_input_and_store_scoping(harness: AppHarness) -> None:
         .json()["total"]
         == 1
     )
+
+
+def _actions(harness: AppHarness, order_id: int) -> list[str]:
+    def read(session: Any) -> list[str]:
+        query = (
+            select(AuditEntry.action)
+            .where(AuditEntry.entity == "purchase_order", AuditEntry.entity_id == str(order_id))
+            .order_by(AuditEntry.id)
+        )
+        return list(session.scalars(query))
+
+    return harness.write(read)  # type: ignore[no-any-return]
+
+
+def test_draft_lines_added_changed_removed_replaced_then_sent(harness: AppHarness) -> None:
+    shop = _shop(harness)
+    manager, water, tea, rice = shop["manager"], shop["water"], shop["tea"], shop["rice"]
+    # The store paid ¥1.25 a bottle so far: a line added without a cost starts there.
+    got = _receive(shop, [{"product_id": water.id, "quantity": 4, "unit_cost": 125}])
+    assert got.status_code == 201, got.text
+    draft = _order(shop, [], send=False)
+    assert draft["lines"] == [] and draft["total_cost"] == 0
+    url = f"/api/v1/purchase-orders/{draft['id']}"
+    empty = manager.post(f"{url}/send")
+    assert empty.status_code == 409 and empty.json()["code"] == "purchase_order.empty"
+
+    added = manager.post(f"{url}/lines", json={"product_id": water.id})
+    assert added.status_code == 201, added.text
+    assert [(x["quantity"], x["unit_cost"]) for x in added.json()["lines"]] == [(1, 125)]
+    tea_line = manager.post(f"{url}/lines", json={"product_id": tea.id, "quantity": 3,
+                                                   "unit_cost": 1500})  # fmt: skip
+    assert tea_line.json()["total_cost"] == 125 + 4500
+    twice = manager.post(f"{url}/lines", json={"product_id": water.id})
+    assert twice.status_code == 409 and twice.json()["code"] == "purchase_order.line_exists"
+    assert manager.post(f"{url}/lines", json={"product_id": 999999}).status_code == 404
+    line_id = {x["product_id"]: x["id"] for x in tea_line.json()["lines"]}
+    water_url = f"{url}/lines/{line_id[water.id]}"
+    for bad in ({"quantity": 0}, {"unit_cost": -1}, {"quantity": "2"}, {"quantity": True},
+                {"price": 1}):  # fmt: skip
+        assert manager.patch(water_url, json=bad).status_code == 422, bad
+    changed = manager.patch(water_url, json={"quantity": 24, "unit_cost": 110})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["total_cost"] == 24 * 110 + 4500
+    removed = manager.delete(f"{url}/lines/{line_id[tea.id]}")
+    assert removed.status_code == 200 and len(removed.json()["lines"]) == 1
+    assert manager.delete(f"{url}/lines/{line_id[tea.id]}").status_code == 404
+
+    replaced = manager.put(f"{url}/lines", json={"lines": [
+        {"product_id": rice.id, "quantity": 2500, "unit_cost": 400},
+        {"product_id": water.id, "quantity": 12, "unit_cost": 100}]})  # fmt: skip
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["total_cost"] == 1000 + 1200
+    dup = [{"product_id": rice.id, "quantity": 1, "unit_cost": 1}] * 2
+    assert manager.put(f"{url}/lines", json={"lines": dup}).status_code == 422
+    assert len(manager.get(url).json()["lines"]) == 2  # nothing half-written
+
+    sent = manager.post(f"{url}/send")
+    assert sent.status_code == 200 and sent.json()["status"] == "sent"
+    first = sent.json()["lines"][0]["id"]
+    for response in (
+        manager.post(f"{url}/lines", json={"product_id": tea.id}),
+        manager.patch(f"{url}/lines/{first}", json={"quantity": 5}),
+        manager.delete(f"{url}/lines/{first}"),
+        manager.put(f"{url}/lines", json={"lines": []}),
+    ):
+        assert response.status_code == 409 and response.json()["code"] == "purchase_order.not_draft"
+    assert manager.get(url).json()["lines"] == sent.json()["lines"]
+    assert _actions(harness, draft["id"]) == [
+        "purchase_order.create", "purchase_order.line_add", "purchase_order.line_add",
+        "purchase_order.line_update", "purchase_order.line_remove",
+        "purchase_order.lines_replace", "purchase_order.sent",
+    ]  # fmt: skip
+
+
+def test_draft_lines_belong_to_their_order_and_store(harness: AppHarness) -> None:
+    shop = _shop(harness)
+    water = shop["water"]
+    mine = _order(shop, [(water, 1, 100)], send=False)
+    other = _order(shop, [(water, 2, 100)], send=False)
+    foreign = f"/api/v1/purchase-orders/{mine['id']}/lines/{other['lines'][0]['id']}"
+    assert shop["manager"].patch(foreign, json={"quantity": 9}).status_code == 404
+    assert shop["manager"].delete(foreign).status_code == 404
+    elsewhere = harness.client(harness.user("store_manager", shop["other"]))
+    url = f"/api/v1/purchase-orders/{mine['id']}/lines"
+    assert elsewhere.post(url, json={"product_id": water.id}).status_code == 404
+    cashier = harness.client(harness.user("cashier", shop["store"]))
+    assert cashier.post(url, json={"product_id": water.id}).status_code == 403
+    assert shop["manager"].put(url, json={"lines": []}).json()["lines"] == []
+    emptied = shop["manager"].get(f"/api/v1/purchase-orders/{mine['id']}").json()
+    assert emptied["lines"] == [] and emptied["status"] == "draft"
 
 
 def test_receiving_a_po_partly_then_fully_with_moving_average_cost(harness: AppHarness) -> None:
@@ -379,6 +477,8 @@ def test_office_pages_supplier_order_receive_and_stock_card(harness: AppHarness)
     assert saved.status_code == 303, saved.text
     page = manager.get("/office/suppliers", params={"q": "GZ01"})
     assert page.status_code == 200 and "广州副食" in page.text
+    # A store adds suppliers; changing one is head office's, so the store gets no edit form.
+    assert "?edit=" not in page.text and "由总部操作" in page.text
     bad = manager.post("/office/suppliers", data={"csrf_token": token, "code": "GZ01",
                        "name": "x", "lead_time_days": "2"})  # fmt: skip
     assert bad.status_code == 409 and 'data-code="supplier.code_taken"' in bad.text
@@ -435,5 +535,30 @@ def test_office_receipt_page_warns_of_over_receipt_and_card_pages(harness: AppHa
         f"/office/stock/{water.id}", params={"store_id": shop["store"].id, "page": 2}
     )
     assert second.status_code == 200 and second.text.count('data-kind="receipt"') == 6
-    edit = manager.get("/office/suppliers", params={"edit": shop["supplier"]["id"]})
+    edit = shop["hq"].get("/office/suppliers", params={"edit": shop["supplier"]["id"]})
     assert f'value="{shop["supplier"]["code"]}"' in edit.text and 'name="id"' in edit.text
+    store_edit = manager.get("/office/suppliers", params={"edit": shop["supplier"]["id"]})
+    assert 'name="id"' not in store_edit.text  # head office changes suppliers
+
+
+def test_office_draft_starts_empty_and_is_edited_in_place_until_sent(harness: AppHarness) -> None:
+    shop = _shop(harness)
+    manager = shop["manager"]
+    token = _csrf(manager)
+    form = {"csrf_token": token, "store_id": str(shop["store"].id),
+            "supplier_id": str(shop["supplier"]["id"]), "lines": "  \n"}  # fmt: skip
+    made = manager.post("/office/purchase-orders/new", data=form)
+    assert made.status_code == 303, made.text
+    url = made.headers["location"].split("?")[0]
+    draft = manager.get(url)
+    assert draft.status_code == 200 and 'id="product-search"' in draft.text
+    assert "shouyinOrderEditor(" in draft.text and "还没有商品" in draft.text
+    refused = manager.post(f"{url}/send", data={"csrf_token": token})
+    assert refused.status_code == 409 and 'data-code="purchase_order.empty"' in refused.text
+    order_id = int(url.rsplit("/", 1)[1])
+    added = manager.post(f"/api/v1/purchase-orders/{order_id}/lines",
+                         json={"product_id": shop["water"].id, "quantity": 6})  # fmt: skip
+    assert added.status_code == 201, added.text
+    assert manager.post(f"{url}/send", data={"csrf_token": token}).status_code == 303
+    sent = manager.get(url)
+    assert 'id="product-search"' not in sent.text and 'data-testid="outstanding">6<' in sent.text

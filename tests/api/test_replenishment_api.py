@@ -121,6 +121,7 @@ def test_list_manual_and_velocity(harness: AppHarness) -> None:
     # on hand 30 − 50 − 6 − 100 + 14 + 100 = −12.
     assert (water["on_hand"], water["reorder_point"], water["order_up_to"]) == (-12, 8, 18)
     assert water["suggested"] == 30 and water["supplier_id"] is None
+    assert water["on_order"] == tea["on_order"] == 0
     by_supplier = (
         shop["manager"]
         .get(
@@ -132,7 +133,7 @@ def test_list_manual_and_velocity(harness: AppHarness) -> None:
     assert [x["product_id"] for x in by_supplier] == [shop["tea"].id]
     csv = shop["manager"].get("/api/v1/replenishment.csv", params={"store_id": store_id})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-    assert f"{shop['tea'].sku},{shop['tea'].name},8,10,40,32,华润供应" in csv.text
+    assert f"{shop['tea'].sku},{shop['tea'].name},8,10,40,0,32,华润供应" in csv.text
     other = shop["manager"].get("/api/v1/replenishment", params={"store_id": shop["other"].id})
     assert other.status_code == 403
 
@@ -210,6 +211,7 @@ def test_office_page_rule_form_check_now_and_orders(harness: AppHarness) -> None
     page = client.get(f"/office/replenishment?store_id={store_id}")
     assert page.status_code == 200
     assert page.text.count(f'data-product="{shop["tea"].id}"') == 3  # alert, list, rule
+    assert "在途" in page.text  # the list says what is already on its way
     edit = client.get(f"/office/replenishment?store_id={store_id}&edit={shop['tea'].id}")
     assert f'name="code" value="{shop["tea"].sku}"' in edit.text
     assert 'name="max_qty" type="number" min="0" value="40"' in edit.text

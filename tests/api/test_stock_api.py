@@ -1,4 +1,4 @@
-"""Stock on hand and manual receipts, adjustments and damage."""
+"""Stock on hand and manual adjustments and damage; receipts go through goods receipts."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ def _setup(harness: AppHarness) -> tuple[Any, Any]:
     )  # type: ignore[no-any-return]
 
 
-def test_receipt_and_damage_move_on_hand_and_show_on_the_stock_card(harness: AppHarness) -> None:
+def test_adjustment_and_damage_move_on_hand_and_show_on_the_stock_card(
+    harness: AppHarness,
+) -> None:
     store, product = _setup(harness)
     client = harness.client(harness.user("store_manager", store))
-    for kind, qty in (("receipt", 20), ("damage", 3), ("adjustment", -2)):
+    for kind, qty in (("adjustment", 20), ("damage", 3), ("adjustment", -2)):
         body = {
             "store_id": store.id,
             "kind": kind,
@@ -30,14 +32,33 @@ def test_receipt_and_damage_move_on_hand_and_show_on_the_stock_card(harness: App
         assert client.post("/api/v1/stock/adjustments", json=body).status_code == 201
     card = client.get(f"/api/v1/stock/{store.id}/{product.id}").json()
     assert card["on_hand"] == 5 + 20 - 3 - 2
-    assert [m["kind"] for m in card["movements"]][:3] == ["adjustment", "damage", "receipt"]
+    assert [m["kind"] for m in card["movements"]][:3] == ["adjustment", "damage", "adjustment"]
+
+
+def test_a_receipt_is_no_adjustment(harness: AppHarness) -> None:
+    """Goods in without a cost would skip the moving-average cost: refused, nothing moves."""
+    store, product = _setup(harness)
+    manager = harness.client(harness.user("store_manager", store))
+    body = {
+        "store_id": store.id,
+        "kind": "receipt",
+        "reason": "到货",
+        "lines": [{"product_id": product.id, "quantity": 20}],
+    }
+    refused = manager.post("/api/v1/stock/adjustments", json=body)
+    assert refused.status_code == 422 and refused.json()["code"] == "request.invalid"
+    assert "goods-receipts" in str(refused.json()["details"]["errors"])
+    for kind in ("transfer_in", "stocktake", "sale"):
+        wrong = manager.post("/api/v1/stock/adjustments", json={**body, "kind": kind})
+        assert wrong.status_code == 422, kind
+    assert manager.get(f"/api/v1/stock/{store.id}/{product.id}").json()["on_hand"] == 5
 
 
 def test_cashier_cannot_adjust_and_bad_lines_write_nothing(harness: AppHarness) -> None:
     store, product = _setup(harness)
     body = {
         "store_id": store.id,
-        "kind": "receipt",
+        "kind": "damage",
         "reason": "x",
         "lines": [{"product_id": product.id, "quantity": 1}],
     }

@@ -19,11 +19,18 @@ from shouyin.auth.principal import Principal
 from shouyin.catalog.models import Product
 from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.inventory import suppliers
-from shouyin.inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine, Supplier
+from shouyin.inventory.purchasing_models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockCost,
+    Supplier,
+)
 from shouyin.inventory.purchasing_schemas import (
     OrderCreate,
+    OrderLineAdd,
     OrderLineIn,
     OrderLinePublic,
+    OrderLineUpdate,
     OrderPage,
     OrderPublic,
     OrderSummary,
@@ -35,6 +42,7 @@ from shouyin.stores.models import Store
 from shouyin.stores.service import get_store
 
 MANAGE = "purchasing.manage"
+MAX_LINES = 500
 T = TypeVar("T")
 
 
@@ -170,13 +178,19 @@ def create_order(
     return get_order(session, order_id=order.id, actor=actor), True
 
 
-def update_order(
-    session: Session, *, order_id: int, data: OrderUpdate, actor: Principal
-) -> OrderPublic:
+def _draft(session: Session, order_id: int, actor: Principal) -> PurchaseOrder:
+    """The order, locked, when it can still be changed: once sent, the supplier has it."""
     actor.require(MANAGE)
     order = _order(session, order_id, actor, lock=True)
     if order.status != "draft":
         raise Conflict("Only a draft order can be changed.", code="purchase_order.not_draft")
+    return order
+
+
+def update_order(
+    session: Session, *, order_id: int, data: OrderUpdate, actor: Principal
+) -> OrderPublic:
+    order = _draft(session, order_id, actor)
     changes = data.model_dump(exclude_unset=True, mode="json")
     if data.supplier_id is not None:
         _check_supplier(session, data.supplier_id)
@@ -217,6 +231,14 @@ def _move(session: Session, order_id: int, actor: Principal, to: str, allowed: s
 
 def send_order(session: Session, *, order_id: int, actor: Principal) -> OrderPublic:
     actor.require(MANAGE)
+    order = _order(session, order_id, actor, lock=True)  # no line goes while this looks
+    has_lines = session.scalar(
+        select(PurchaseOrderLine.id).where(PurchaseOrderLine.order_id == order_id).limit(1)
+    )
+    if has_lines is None and order.status == "draft":
+        raise Conflict(
+            "Add at least one product before sending the order.", code="purchase_order.empty"
+        )
     _move(session, order_id, actor, "sent", {"draft"})
     return get_order(session, order_id=order_id, actor=actor)
 
@@ -226,6 +248,109 @@ def cancel_order(session: Session, *, order_id: int, actor: Principal) -> OrderP
     actor.require(MANAGE)
     _move(session, order_id, actor, "cancelled", {"draft", "sent"})
     return get_order(session, order_id=order_id, actor=actor)
+
+
+# --- a draft's lines --------------------------------------------------------------------------
+
+
+def _line(session: Session, order: PurchaseOrder, line_id: int) -> PurchaseOrderLine:
+    line = session.get(PurchaseOrderLine, line_id)
+    if line is None or line.order_id != order.id:
+        raise NotFound("The order has no such line.", code="purchase_order.line_not_found")
+    return line
+
+
+def _line_audit(
+    session: Session, actor: Principal, order: PurchaseOrder, action: str,
+    before: dict[str, Any] | None, after: dict[str, Any] | None,
+) -> None:  # fmt: skip
+    audit.record(
+        session, actor=actor, action=f"purchase_order.{action}", entity="purchase_order",
+        entity_id=order.id, store_id=order.store_id, before=before, after=after,
+    )  # fmt: skip
+
+
+def _figures(line: PurchaseOrderLine) -> dict[str, int]:
+    return {"product_id": line.product_id, "quantity": line.quantity, "unit_cost": line.unit_cost}
+
+
+def average_cost(session: Session, store_id: int, product_id: int) -> int:
+    """Fen per unit (per kg when weighed): the store's moving-average cost, else zero."""
+    milli = session.scalar(
+        select(StockCost.unit_cost_milli).where(
+            StockCost.store_id == store_id, StockCost.product_id == product_id
+        )
+    )
+    return 0 if milli is None else (int(milli) + 500) // 1000
+
+
+def replace_lines(
+    session: Session, *, order_id: int, lines: list[OrderLineIn], actor: Principal
+) -> OrderPublic:
+    """All of a draft's lines at once; an empty list leaves an empty draft."""
+    order = _draft(session, order_id, actor)
+    _check_lines(session, lines)
+    before = session.scalars(
+        select(PurchaseOrderLine).where(PurchaseOrderLine.order_id == order.id)
+    ).all()
+    old = [_figures(x) for x in before]
+    session.execute(delete(PurchaseOrderLine).where(PurchaseOrderLine.order_id == order.id))
+    _add_lines(session, order.id, lines)
+    new = [x.model_dump() for x in lines]
+    _line_audit(session, actor, order, "lines_replace", {"lines": old}, {"lines": new})
+    return get_order(session, order_id=order.id, actor=actor)
+
+
+def add_line(
+    session: Session, *, order_id: int, data: OrderLineAdd, actor: Principal
+) -> OrderPublic:
+    order = _draft(session, order_id, actor)
+    products_of(session, {data.product_id})
+    taken = session.scalars(
+        select(PurchaseOrderLine.product_id).where(PurchaseOrderLine.order_id == order.id)
+    ).all()
+    if data.product_id in taken:
+        raise Conflict(
+            "The product is already on the order; change that line's quantity.",
+            code="purchase_order.line_exists", details={"product_id": data.product_id},
+        )  # fmt: skip
+    if len(taken) >= MAX_LINES:
+        raise ValidationFailed(
+            "At most {limit} products a document.", code="purchase_order.too_many_lines",
+            details={"limit": MAX_LINES},
+        )  # fmt: skip
+    cost = data.unit_cost
+    if cost is None:
+        cost = average_cost(session, order.store_id, data.product_id)
+    line = OrderLineIn(product_id=data.product_id, quantity=data.quantity, unit_cost=cost)
+    _add_lines(session, order.id, [line])
+    _line_audit(session, actor, order, "line_add", None, line.model_dump())
+    return get_order(session, order_id=order.id, actor=actor)
+
+
+def update_line(
+    session: Session, *, order_id: int, line_id: int, data: OrderLineUpdate, actor: Principal
+) -> OrderPublic:
+    order = _draft(session, order_id, actor)
+    line = _line(session, order, line_id)
+    before = _figures(line)
+    if data.quantity is not None:
+        line.quantity = data.quantity
+    if data.unit_cost is not None:
+        line.unit_cost = data.unit_cost
+    session.flush()
+    _line_audit(session, actor, order, "line_update", before, _figures(line))
+    return get_order(session, order_id=order.id, actor=actor)
+
+
+def remove_line(session: Session, *, order_id: int, line_id: int, actor: Principal) -> OrderPublic:
+    order = _draft(session, order_id, actor)
+    line = _line(session, order, line_id)
+    before = _figures(line)
+    session.delete(line)
+    session.flush()
+    _line_audit(session, actor, order, "line_remove", before, None)
+    return get_order(session, order_id=order.id, actor=actor)
 
 
 def get_order(session: Session, *, order_id: int, actor: Principal) -> OrderPublic:

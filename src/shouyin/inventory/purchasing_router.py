@@ -14,6 +14,9 @@ from shouyin.db import ReadDb, WriteDb
 from shouyin.inventory import purchasing, receiving, stock_card, suppliers
 from shouyin.inventory.purchasing_schemas import (
     OrderCreate,
+    OrderLineAdd,
+    OrderLinesReplace,
+    OrderLineUpdate,
     OrderPage,
     OrderPublic,
     OrderUpdate,
@@ -38,7 +41,10 @@ Status = Literal["draft", "sent", "partly_received", "received", "cancelled"]
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "Not allowed (permission or store)"},
     404: {"description": "Unknown store, supplier, product, order or receipt"},
-    409: {"description": "A code or number already taken, or the order's status forbids it"},
+    409: {
+        "description": "A code or number already taken, the order's status forbids it, "
+        "or the product is already on it"
+    },
     422: {"description": "Invalid input"},
 }
 RETRY: dict[int | str, dict[str, str]] = {
@@ -125,6 +131,43 @@ def send_order(order_id: IdPath, principal: Manager, db: WriteDb) -> object:
              responses=ERRORS)  # fmt: skip
 def cancel_order(order_id: IdPath, principal: Manager, db: WriteDb) -> object:
     return purchasing.cancel_order(db, order_id=order_id, actor=principal)
+
+
+# --- a draft's lines: 409 purchase_order.not_draft once the order is sent ----------------
+
+
+@router.put("/api/v1/purchase-orders/{order_id}/lines", response_model=OrderPublic,
+            responses=ERRORS)  # fmt: skip
+def replace_lines(
+    order_id: IdPath, data: OrderLinesReplace, principal: Manager, db: WriteDb
+) -> object:
+    """All the draft's lines at once (an empty list empties it)."""
+    return purchasing.replace_lines(db, order_id=order_id, lines=data.lines, actor=principal)
+
+
+@router.post("/api/v1/purchase-orders/{order_id}/lines", response_model=OrderPublic,
+             status_code=201, responses=ERRORS)  # fmt: skip
+def add_line(order_id: IdPath, data: OrderLineAdd, principal: Manager, db: WriteDb) -> object:
+    """One product more; 409 ``purchase_order.line_exists`` when it is already on the order.
+    Without ``unit_cost``, the store's moving-average cost (zero when it has none)."""
+    return purchasing.add_line(db, order_id=order_id, data=data, actor=principal)
+
+
+@router.patch("/api/v1/purchase-orders/{order_id}/lines/{line_id}", response_model=OrderPublic,
+              responses=ERRORS)  # fmt: skip
+def update_line(
+    order_id: IdPath, line_id: IdPath, data: OrderLineUpdate, principal: Manager, db: WriteDb
+) -> object:
+    return purchasing.update_line(
+        db, order_id=order_id, line_id=line_id, data=data, actor=principal
+    )
+
+
+@router.delete("/api/v1/purchase-orders/{order_id}/lines/{line_id}", response_model=OrderPublic,
+               responses=ERRORS)  # fmt: skip
+def remove_line(order_id: IdPath, line_id: IdPath, principal: Manager, db: WriteDb) -> object:
+    """The order as it is after the line is gone."""
+    return purchasing.remove_line(db, order_id=order_id, line_id=line_id, actor=principal)
 
 
 # --- goods receipts ---------------------------------------------------------------------------

@@ -68,14 +68,40 @@ class OrderLineIn(BaseModel):
     unit_cost: Cost
 
 
+class OrderLineAdd(BaseModel):
+    """One product added to a draft; without a cost, the store's average cost (or zero)."""
+
+    model_config = ConfigDict(extra="forbid")
+    product_id: Id
+    quantity: Quantity = 1
+    unit_cost: Cost | None = None
+
+
+class OrderLineUpdate(BaseModel):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+    quantity: Quantity | None = None
+    unit_cost: Cost | None = None
+
+
+class OrderLinesReplace(BaseModel):
+    """All of a draft's lines; an empty list empties the draft."""
+
+    model_config = ConfigDict(extra="forbid")
+    lines: list[OrderLineIn] = Field(max_length=500)
+
+
 class OrderCreate(BaseModel):
+    """A draft may start empty and get its lines later; it is sent only with lines."""
+
     model_config = ConfigDict(extra="forbid")
     client_uuid: UUID
     store_id: Id
     supplier_id: Id
     expected_on: date | None = None
     note: Note = None
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    lines: list[OrderLineIn] = Field(default=[], max_length=500)
 
 
 class OrderUpdate(BaseModel):

@@ -7,9 +7,11 @@ store's moving-average cost of each product, in the caller's one transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
@@ -42,15 +44,30 @@ from shouyin.stores.service import get_store
 
 
 def moving_average(on_hand_before: int, old_milli: int | None, quantity: int, cost: int) -> int:
-    """The new average cost in thousandths of a fen, rounded half up.
+    """The new average cost in thousandths of a fen, rounded half up; ``cost`` in fen."""
+    return moving_average_milli(on_hand_before, old_milli, quantity, cost * 1000)
+
+
+def moving_average_milli(
+    on_hand_before: int, old_milli: int | None, quantity: int, cost_milli: int
+) -> int:
+    """The same with the incoming cost in thousandths of a fen (a transfer's source cost).
 
     Stock below zero has no cost to average with (those goods were sold before they were
     booked in), and the first receipt sets the cost."""
     if old_milli is None:
-        return cost * 1000
+        return cost_milli
     before = max(on_hand_before, 0)
     total = before + quantity
-    return (before * old_milli + quantity * cost * 1000 + total // 2) // total
+    return (before * old_milli + quantity * cost_milli + total // 2) // total
+
+
+class CostLine(NamedTuple):
+    """Goods coming into a store at a cost: a receipt line, or a transfer line received."""
+
+    product_id: int
+    quantity: int  # > 0
+    cost_milli: int
 
 
 def receive(
@@ -211,7 +228,11 @@ def _write_lines(
         for x in data.lines
     )  # fmt: skip
     session.flush()
-    _update_costs(session, receipt.store_id, data)
+    update_costs(
+        session,
+        store_id=receipt.store_id,
+        lines=[CostLine(x.product_id, x.quantity, x.unit_cost * 1000) for x in data.lines],
+    )
     ledger.record_movements(
         session.connection(), store_id=receipt.store_id, kind="receipt", at=receipt.created_at,
         user_id=actor.user_id, ref_type="receipt", ref_id=receipt.id,
@@ -219,37 +240,69 @@ def _write_lines(
     )  # fmt: skip
 
 
-def _update_costs(session: Session, store_id: int, data: ReceiptCreate) -> None:
-    """Before the movements: the average weighs the stock there was against what came in."""
-    ids = sorted({x.product_id for x in data.lines})
+def update_costs(session: Session, *, store_id: int, lines: Sequence[CostLine]) -> None:
+    """Move the store's moving-average costs for goods coming in; call it before their
+    movements: the average weighs the stock there was against what came in.
+
+    Race-safe: the cost rows are made (INSERT … ON CONFLICT DO NOTHING) and locked first, and
+    on-hand is read only then. Two first receipts of a product at once no longer both insert
+    (one waited, then found the other's row), and a receipt that waited for another's lock
+    reads the on-hand that receipt left, not the one from before it. SQLite serialises
+    writers, so there the order does not matter."""
+    if not lines:
+        return
+    ids = sorted({x.product_id for x in lines})
+    new = _make_cost_rows(session, store_id, lines)
+    locked = session.execute(
+        select(StockCost.product_id, StockCost.unit_cost_milli)
+        .where(StockCost.store_id == store_id, StockCost.product_id.in_(ids))
+        .order_by(StockCost.product_id)
+        .with_for_update()
+    )
+    costs: dict[int, int | None] = {pid: None if pid in new else milli for pid, milli in locked}
     query = select(StockLevel.product_id, StockLevel.on_hand).where(
         StockLevel.store_id == store_id, StockLevel.product_id.in_(ids)
     )
     levels: dict[int, int] = {row.product_id: row.on_hand for row in session.execute(query)}
-    costs = {
-        c.product_id: c
-        for c in session.scalars(
-            select(StockCost)
-            .where(StockCost.store_id == store_id, StockCost.product_id.in_(ids))
-            .with_for_update()
-        )
-    }
-    now = utcnow()
-    for line in data.lines:
+    for line in lines:
         on_hand = levels.get(line.product_id, 0)
-        cost = costs.get(line.product_id)
-        milli = moving_average(
-            on_hand, cost.unit_cost_milli if cost else None, line.quantity, line.unit_cost
+        costs[line.product_id] = moving_average_milli(
+            on_hand, costs.get(line.product_id), line.quantity, line.cost_milli
         )
-        if cost is None:
-            cost = StockCost(store_id=store_id, product_id=line.product_id)
-            session.add(cost)
-            costs[line.product_id] = cost
-        cost.unit_cost_milli = milli
-        cost.updated_at = now
-        # Two lines of one product in one receipt: the second averages with the first.
+        # Two lines of one product at once: the second averages with the first.
         levels[line.product_id] = on_hand + line.quantity
-    session.flush()
+    now = utcnow()
+    session.execute(
+        _SET_COST,
+        [{"s": store_id, "p": pid, "m": milli, "t": now} for pid, milli in sorted(costs.items())],
+    )
+
+
+_COSTS = table_of(StockCost)
+_SET_COST = (
+    update(_COSTS)
+    .where(_COSTS.c.store_id == bindparam("s"), _COSTS.c.product_id == bindparam("p"))
+    .values(unit_cost_milli=bindparam("m"), updated_at=bindparam("t"))
+)
+
+
+def _make_cost_rows(session: Session, store_id: int, lines: Sequence[CostLine]) -> set[int]:
+    """Insert the missing cost rows (in product order: no deadlock between two receipts);
+    the products whose row was made now. On PostgreSQL a row another transaction inserted and
+    has not committed yet makes this wait for it, then counts as existing."""
+    first: dict[int, int] = {}
+    for line in lines:
+        first.setdefault(line.product_id, line.cost_milli)
+    now = utcnow()
+    dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(_COSTS)
+        .values([{"store_id": store_id, "product_id": pid, "unit_cost_milli": milli,
+                  "updated_at": now} for pid, milli in sorted(first.items())])
+        .on_conflict_do_nothing(index_elements=[_COSTS.c.store_id, _COSTS.c.product_id])
+        .returning(_COSTS.c.product_id)
+    )  # fmt: skip
+    return set(session.scalars(stmt))
 
 
 def _update_order(

@@ -60,6 +60,9 @@ class ReplenishmentLine(BaseModel):
     name: str
     mode: str
     on_hand: int
+    # On open purchase orders (sent, partly received: ordered − received) and on transfers in
+    # transit to the store; the suggested quantity is order_up_to − on_hand − on_order.
+    on_order: int
     reorder_point: int
     order_up_to: int
     suggested: int

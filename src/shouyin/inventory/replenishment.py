@@ -2,7 +2,9 @@
 
 One query per store computes it all in the database: net sales per product over the last
 28 days from the ledger (grouped once), joined to the rules and the cached stock levels, with
-the reorder arithmetic of :mod:`reorder` as SQL. Only the products to reorder come back.
+the reorder arithmetic of :mod:`reorder` as SQL. Only the products to reorder come back, each
+with what is already on its way to the store (open purchase orders, transfers in transit),
+which the suggested quantity leaves out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from shouyin.auth.principal import Principal
@@ -23,7 +25,12 @@ from shouyin.catalog.models import Product
 from shouyin.inventory import purchasing, reorder
 from shouyin.inventory.count_models import ReorderRule
 from shouyin.inventory.models import StockLevel, StockMovement
-from shouyin.inventory.purchasing_models import StockCost, Supplier
+from shouyin.inventory.purchasing_models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockCost,
+    Supplier,
+)
 from shouyin.inventory.purchasing_schemas import OrderCreate, OrderLineIn
 from shouyin.inventory.reorder_schemas import (
     ReplenishmentLine,
@@ -31,10 +38,12 @@ from shouyin.inventory.reorder_schemas import (
     SuggestIn,
     SuggestOut,
 )
+from shouyin.inventory.transfer_models import Transfer, TransferLine
 from shouyin.shared.clock import utcnow
 from shouyin.stores.service import get_store
 
 SOLD_KINDS = ("sale", "return")
+OPEN_ORDERS = ("sent", "partly_received")
 
 
 class Low(NamedTuple):
@@ -44,15 +53,16 @@ class Low(NamedTuple):
     reorder_point: int
     order_up_to: int
     supplier_id: int | None
+    on_order: int = 0  # on open purchase orders and transfers in transit to the store
 
     @property
     def suggested(self) -> int:
-        return max(self.order_up_to - self.on_hand, 0)
+        return max(self.order_up_to - self.on_hand - self.on_order, 0)
 
 
 def low_query(store_id: int, now: datetime, supplier_id: int | None = None) -> Any:
     """Products of the store to reorder: product_id, mode, on_hand, reorder_point,
-    order_up_to, supplier_id.
+    order_up_to, supplier_id, on_order.
 
     Two parts, UNION ALL: manual rules (every rule of the store read once, its level looked
     up), and velocity rules driven from the grouped sales, since a velocity product that sold
@@ -95,7 +105,35 @@ def low_query(store_id: int, now: datetime, supplier_id: int | None = None) -> A
     if supplier_id is not None:
         manual = manual.where(ReorderRule.supplier_id == supplier_id)
         velocity = velocity.where(ReorderRule.supplier_id == supplier_id)
-    return union_all(manual, velocity)
+    low = union_all(manual, velocity).subquery("low")
+    coming = on_order_query(store_id)
+    # Joined to the (short) list only, once: the grouped subquery is small (open documents).
+    return select(*low.c, func.coalesce(coming.c.on_order, 0)).outerjoin(
+        coming, coming.c.product_id == low.c.product_id
+    )
+
+
+def on_order_query(store_id: int) -> Any:
+    """Per product, what is on its way to the store: ordered − received on its sent and partly
+    received purchase orders (never below zero per line), plus what is in transit to it."""
+    outstanding = PurchaseOrderLine.quantity - PurchaseOrderLine.received
+    ordered = (
+        select(PurchaseOrderLine.product_id,
+               case((outstanding > 0, outstanding), else_=0).label("quantity"))
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrder.store_id == store_id, PurchaseOrder.status.in_(OPEN_ORDERS))
+    )  # fmt: skip
+    in_transit = (
+        select(TransferLine.product_id, TransferLine.quantity)
+        .join(Transfer, Transfer.id == TransferLine.transfer_id)
+        .where(Transfer.to_store_id == store_id, Transfer.status == "in_transit")
+    )
+    coming = union_all(ordered, in_transit).subquery("coming")
+    return (
+        select(coming.c.product_id, func.sum(coming.c.quantity).label("on_order"))
+        .group_by(coming.c.product_id)
+        .subquery("on_order")
+    )
 
 
 def low_products(
@@ -127,7 +165,7 @@ def describe(session: Session, low: list[Low]) -> list[ReplenishmentLine]:
     lines = [
         ReplenishmentLine(
             product_id=x.product_id, sku=names[x.product_id][0], name=names[x.product_id][1],
-            mode=x.mode, on_hand=x.on_hand, reorder_point=x.reorder_point,
+            mode=x.mode, on_hand=x.on_hand, on_order=x.on_order, reorder_point=x.reorder_point,
             order_up_to=x.order_up_to, suggested=x.suggested, supplier_id=x.supplier_id,
             supplier_name=suppliers.get(x.supplier_id) if x.supplier_id else None,
         )
@@ -149,11 +187,11 @@ def _names(session: Session, product_ids: Collection[int]) -> dict[int, tuple[st
 def csv_text(lines: list[ReplenishmentLine]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["sku", "name", "on_hand", "reorder_point", "order_up_to", "suggested",
-                     "supplier"])  # fmt: skip
+    writer.writerow(["sku", "name", "on_hand", "reorder_point", "order_up_to", "on_order",
+                     "suggested", "supplier"])  # fmt: skip
     for x in lines:
-        writer.writerow([x.sku, x.name, x.on_hand, x.reorder_point, x.order_up_to, x.suggested,
-                         x.supplier_name or ""])  # fmt: skip
+        writer.writerow([x.sku, x.name, x.on_hand, x.reorder_point, x.order_up_to, x.on_order,
+                         x.suggested, x.supplier_name or ""])  # fmt: skip
     return out.getvalue()
 
 

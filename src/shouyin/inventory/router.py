@@ -1,4 +1,4 @@
-"""REST: stock on hand, the stock card, and manual receipts and adjustments."""
+"""REST: stock on hand, the stock card, and manual adjustments and damage (报损)."""
 
 from __future__ import annotations
 

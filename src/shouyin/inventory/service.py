@@ -104,7 +104,8 @@ def stock_card(
 
 
 def adjust(session: Session, *, data: AdjustmentIn, actor: Principal) -> int:
-    """Receipts add, damage removes, adjustments go either way; each is audited."""
+    """Damage removes, adjustments go either way; each is audited. (Receipts go through
+    ``receiving.receive``, which also moves the moving-average cost.)"""
     actor.require("stock.adjust")
     actor.require_store(data.store_id)
     stores.get_store(session, store_id=data.store_id)

@@ -1,4 +1,9 @@
-"""Suppliers (供应商): the chain's list, shared by every store."""
+"""Suppliers (供应商): the chain's list, shared by every store.
+
+Any purchasing manager may add a supplier (a store finds a new local one) and read them all;
+changing or deactivating one changes it for every store, so only HQ (a user bound to no
+store) may.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
-from shouyin.errors import Conflict, NotFound
+from shouyin.errors import Conflict, Forbidden, NotFound
 from shouyin.inventory.purchasing_models import Supplier
 from shouyin.inventory.purchasing_schemas import (
     SupplierCreate,
@@ -80,10 +85,20 @@ def create_supplier(session: Session, *, data: SupplierCreate, actor: Principal)
     return SupplierPublic.model_validate(supplier)
 
 
+def _require_hq(actor: Principal) -> None:
+    if not actor.all_stores:
+        raise Forbidden(
+            "Suppliers are shared by the whole chain: only head office can change or deactivate "
+            "one.",
+            code="supplier.hq_only",
+        )
+
+
 def update_supplier(
     session: Session, *, supplier_id: int, data: SupplierUpdate, actor: Principal
 ) -> SupplierPublic:
     actor.require(MANAGE)
+    _require_hq(actor)
     supplier = get_supplier(session, supplier_id=supplier_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("code") is not None:

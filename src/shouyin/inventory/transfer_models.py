@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shouyin.db import Base
@@ -37,3 +37,6 @@ class TransferLine(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int] = mapped_column(Integer)  # sent
     received: Mapped[int | None] = mapped_column(Integer)  # counted at the destination
+    # The sender's moving-average cost when it was sent (thousandths of a fen): what the goods
+    # bring into the destination's average. None: the sender had no cost for it.
+    unit_cost_milli: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,9 +1,9 @@
 """Transfers (调拨) between stores: draft, sent (in transit), received at the destination.
 
 Stock leaves the sender when the transfer is sent and arrives at the destination when it is
-received with the counted quantities. What was sent but not counted at the destination stays
-on the transfer line as a shortfall (and in the audit log): it left one store and never
-reached the other. Every state change is one conditional UPDATE, so two people pressing
+received with the counted quantities, entering the destination's moving-average cost at the
+sender's cost. What was sent but not counted at the destination stays on the transfer line as
+a shortfall (and in the audit log): it left one store and never reached the other. Every state change is one conditional UPDATE, so two people pressing
 "send" or "receive" at once move stock once.
 """
 
@@ -20,9 +20,10 @@ from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
 from shouyin.catalog.models import Product
 from shouyin.errors import Conflict, NotFound, ValidationFailed
+from shouyin.inventory import receiving, states
 from shouyin.inventory import service as inventory
-from shouyin.inventory import states
 from shouyin.inventory.models import StockLevel
+from shouyin.inventory.purchasing_models import StockCost
 from shouyin.inventory.transfer_models import Transfer, TransferLine
 from shouyin.inventory.transfer_schemas import (
     StockWarning,
@@ -139,6 +140,10 @@ def send(
     now = utcnow()
     _move_status(session, transfer, "draft", "in_transit", sent_at=now, sent_by=actor.user_id)
     lines = _lines(session, transfer.id)
+    costs = _costs(session, transfer.from_store_id, [x.product_id for x in lines])
+    for line in lines:
+        line.unit_cost_milli = costs.get(line.product_id)
+    session.flush()
     conn = session.connection()
     inventory.record_movements(
         conn, store_id=transfer.from_store_id, kind="transfer_out", at=now,
@@ -190,6 +195,8 @@ def receive(
     for line in lines:
         line.received = counted[line.product_id]
     session.flush()
+    arrived = [(x.product_id, counted[x.product_id]) for x in lines if counted[x.product_id] > 0]
+    _carry_costs(session, transfer, arrived)
     inventory.record_movements(
         session.connection(), store_id=transfer.to_store_id, kind="transfer_in", at=now,
         user_id=actor.user_id, ref_type="transfer", ref_id=transfer.id,
@@ -209,6 +216,26 @@ def receive(
                "received": {str(k): v for k, v in counted.items()}, "shortfall": short},
     )  # fmt: skip
     return detail(session, transfer_id=transfer.id, actor=actor)
+
+
+def _carry_costs(session: Session, transfer: Transfer, arrived: list[tuple[int, int]]) -> None:
+    """What arrives goes into the destination's moving-average cost at the cost it was sent
+    at (recorded on the line when sent). A product the sender had no cost for leaves the
+    destination's average as it is. The sender's own average does not change: goods leave it
+    at its average."""
+    sent_at = {x.product_id: x.unit_cost_milli for x in _lines(session, transfer.id)}
+    receiving.update_costs(
+        session, store_id=transfer.to_store_id,
+        lines=[receiving.CostLine(pid, qty, cost) for pid, qty in arrived
+               if (cost := sent_at.get(pid)) is not None],
+    )  # fmt: skip
+
+
+def _costs(session: Session, store_id: int, product_ids: list[int]) -> dict[int, int]:
+    query = select(StockCost.product_id, StockCost.unit_cost_milli).where(
+        StockCost.store_id == store_id, StockCost.product_id.in_(product_ids)
+    )
+    return {row[0]: row[1] for row in session.execute(query)}
 
 
 def _counted(lines: Sequence[TransferLine], data: TransferReceive) -> dict[int, int]:

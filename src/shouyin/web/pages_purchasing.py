@@ -132,7 +132,8 @@ def suppliers_page(
 ) -> Response:  # fmt: skip
     form = None
     edit_id = parse_id(edit)
-    if edit_id is not None:
+    # Only head office changes a supplier (suppliers.update says why); a store sees no form.
+    if edit_id is not None and principal.store_id is None:
         form = SupplierPublic.model_validate(
             suppliers.get_supplier(db, supplier_id=edit_id)
         ).model_dump()
@@ -226,7 +227,7 @@ def new_order_submit(
             raise ValidationFailed("Choose a supplier.", code="purchasing.supplier_missing")
         body = {**form, "store_id": form["store_id"] or principal.store_id,
                 "expected_on": parse_day(expected_on), "note": form["note"] or None,
-                "lines": parse_lines(db, lines)}  # fmt: skip
+                "lines": parse_lines(db, lines) if lines.strip() else []}  # fmt: skip
         data = _model(lambda: OrderCreate.model_validate(body))
         made, _created = purchasing.create_order(db, data=data, actor=principal)
     except DomainError as exc:
