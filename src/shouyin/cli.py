@@ -74,6 +74,8 @@ def serve(
     db = open_database()
     require_current_schema(db)
     host, port = host or settings.host, port or settings.port
+    # The address given here is also the one receipts' survey links point at (base_url).
+    settings = settings.model_copy(update={"host": host, "port": port})
     console.print(f"shouyin is serving on [bold]http://{host}:{port}[/bold]")
     if settings.mode == "demo":
         console.print(
@@ -196,5 +198,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "shouyin.customers.command",
     "shouyin.loyalty.command",
     "shouyin.sales.payment_command",
+    "shouyin.service.command",
 )
 _register_more()

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         layout_of(self.scale_layout, self.scale_value, self.scale_prefixes)
         return self
 
+    @model_validator(mode="after")
+    def _complaint_settings_readable(self) -> Settings:
+        from shouyin.service.deadlines import check_settings
+
+        # Bad deadlines or compensation stop the start, not the first complaint or SLA check.
+        check_settings(self)
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -93,12 +93,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         from shouyin.loyalty import jobs
         from shouyin.sales import payment_command
         from shouyin.sales.payment_router import app_gateway
+        from shouyin.service import sla
 
         scheduler = jobs.start(database) if jobs.wanted(settings) else None
         if scheduler is not None:
             # Payment codes left unsettled by a crash or a silent gateway are settled.
             payment_command.schedule(scheduler, database, settings, app_gateway(_app))
             alerts.schedule(scheduler, database, settings)  # low-stock alerts, every 5 min
+            sla.schedule(scheduler, database, settings)  # complaint deadlines, every minute
         try:
             yield
         finally:

@@ -9,7 +9,14 @@ import pytest
 
 from shouyin.config import Settings
 from shouyin.errors import DomainError
-from shouyin.service.survey_links import read_survey_token, survey_token, survey_url
+from shouyin.service.survey_links import (
+    follow_up_token,
+    follow_up_url,
+    read_follow_up_token,
+    read_survey_token,
+    survey_token,
+    survey_url,
+)
 
 SECRET = "the-app-secret"
 DAY = date(2026, 3, 1)
@@ -77,3 +84,43 @@ def test_the_url_uses_the_public_address(tmp_path: Path) -> None:
     assert read_survey_token(token, secret=SECRET) == 55
     # Nothing but the order id, the day and the signature: no member, mobile or name.
     assert token.split(".")[0] == "55" and len(token.split(".")) == 3
+
+
+def test_a_follow_up_token_reads_back_to_its_ticket_and_expires() -> None:
+    token = follow_up_token(42, secret=SECRET, issued=DAY)
+    assert read_follow_up_token(token, secret=SECRET, today=DAY + timedelta(days=30)) == 42
+    with pytest.raises(DomainError) as caught:
+        read_follow_up_token(token, secret=SECRET, today=DAY + timedelta(days=31))
+    assert caught.value.code == "survey.expired" and caught.value.status == 410
+
+
+def test_survey_and_follow_up_tokens_cannot_stand_in_for_each_other() -> None:
+    # The same number and day: only the key's purpose differs.
+    survey = survey_token(7, secret=SECRET, issued=DAY)
+    follow_up = follow_up_token(7, secret=SECRET, issued=DAY)
+    assert survey != follow_up
+    with pytest.raises(DomainError) as caught:
+        read_follow_up_token(survey, secret=SECRET, today=DAY)
+    assert caught.value.code == "survey.invalid" and caught.value.status == 404
+    with pytest.raises(DomainError) as caught:
+        read_survey_token(follow_up, secret=SECRET, today=DAY)
+    assert caught.value.code == "survey.invalid"
+
+
+def test_a_forged_follow_up_token_is_refused() -> None:
+    token = follow_up_token(7, secret=SECRET, issued=DAY)
+    for forged in (token.replace("7", "8", 1), token[:-2] + "AA", "7.1", ""):
+        with pytest.raises(DomainError):
+            read_follow_up_token(forged, secret=SECRET, today=DAY)
+    with pytest.raises(DomainError):
+        read_follow_up_token(token, secret="another-secret", today=DAY)
+
+
+def test_the_follow_up_url_is_signed_with_the_app_secret(tmp_path: Path) -> None:
+    settings = Settings(
+        mode="test", secret_key=SECRET, var_dir=tmp_path, public_url="https://shop.example.cn"
+    )
+    url = follow_up_url(91, settings)
+    assert url.startswith("https://shop.example.cn/s/f/")
+    assert read_follow_up_token(url.rsplit("/", 1)[1], secret=SECRET) == 91
+    assert follow_up_token(91, settings) == url.rsplit("/", 1)[1]

@@ -216,7 +216,9 @@ def server_env(url: str, folder: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(url: str, folder: Path) -> Iterator[Server]:
+def running_server(
+    url: str, folder: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     log = folder / "server.log"
     command = [
@@ -225,7 +227,11 @@ def running_server(url: str, folder: Path) -> Iterator[Server]:
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, env=server_env(url, folder), cwd=folder, stdout=out, stderr=subprocess.STDOUT
+            command,
+            env={**server_env(url, folder), **(extra_env or {})},
+            cwd=folder,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = Server(process, port, log)
     try:

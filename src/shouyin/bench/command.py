@@ -170,6 +170,30 @@ def replenishment(
         print(metric.as_json(), flush=True)
 
 
+@bench_app.command("service")
+def service(
+    tickets: int = typer.Option(100_000, min=10, max=10_000_000, help="Tickets in the data set"),
+    surveys: int = typer.Option(1000, min=1, max=100_000, help="Survey answers timed over HTTP"),
+    seed: int = typer.Option(1, help="Random seed for tickets and answers"),
+) -> None:
+    """The SLA scan over N tickets (sla_scan_ms) and survey answers over HTTP
+    (survey_submit_p50_ms). The tickets are built once into var/bench/service-N/ (SQLite)."""
+    from shouyin.bench import service as bench
+    from shouyin.bench.checkout import BenchError
+    from shouyin.config import get_settings
+
+    console = Console(stderr=True)
+    try:
+        results = bench.run(
+            get_settings().var_dir, tickets=tickets, surveys=surveys, seed=seed, console=console
+        )
+    except BenchError as exc:
+        console.print(f"[red]Bench failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    for metric in results:
+        print(metric.as_json(), flush=True)
+
+
 @contextmanager
 def _bench_database(keep: bool) -> Iterator[tuple[Console, Path, str]]:
     """A temporary folder and the bench database URL (SQLite in it, or the configured

@@ -38,6 +38,7 @@ from shouyin.demo.sales_history import (
     mean_quantity,
     sync_order_sequence,
 )
+from shouyin.demo.service import load_service
 from shouyin.inventory.models import StockLevel, StockMovement
 from shouyin.sales.pricing import Rounding
 from shouyin.shared.clock import business_date, utcnow
@@ -155,6 +156,8 @@ def load_demo(
     sync_order_sequence(session.connection())
     report("会员权益", days, days)
     load_loyalty(session, seed=seed, today=end, now=utcnow())
+    report("客服与投诉", days, days)
+    load_service(session, seed=seed, first=first, last=end, now=utcnow())
     summary = DemoSummary(
         stores=len(store_rows), products=len(products), users_created=created,
         users_kept=kept, orders=writer.orders_written, first_day=first, last_day=end,

@@ -37,6 +37,7 @@ from shouyin.inventory.purchasing_schemas import (
     OrderUpdate,
 )
 from shouyin.shared.clock import business_date, utcnow
+from shouyin.shared.numbering import numbers_of
 from shouyin.shared.types import table_of
 from shouyin.stores.models import Store
 from shouyin.stores.service import get_store
@@ -85,9 +86,7 @@ def numbered(
     stem = f"{prefix}-{store.code}-{store_day(store):%Y%m%d}-"
     for _ in range(5):
         count = session.scalar(
-            select(func.count())
-            .select_from(table)
-            .where(table.c.number.startswith(stem, autoescape=True))
+            select(func.count()).select_from(table).where(numbers_of(table.c.number, stem))
         )
         try:
             with session.begin_nested():

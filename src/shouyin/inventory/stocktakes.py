@@ -46,6 +46,7 @@ from shouyin.inventory.stocktake_views import (
     list_stocktakes as list_stocktakes,
 )
 from shouyin.shared.clock import business_date, utcnow
+from shouyin.shared.numbering import numbers_of
 from shouyin.stores.models import Store
 
 COUNT = "stock.adjust"
@@ -151,7 +152,7 @@ def _check_none_open(session: Session, store_id: int, category_id: int | None) -
 
 def _next_number(session: Session, prefix: str) -> str:
     count = session.scalar(
-        select(func.count()).select_from(Stocktake).where(Stocktake.number.like(prefix + "%"))
+        select(func.count()).select_from(Stocktake).where(numbers_of(Stocktake.number, prefix))
     )
     return f"{prefix}{(count or 0) + 1:03d}"
 

@@ -35,6 +35,7 @@ from shouyin.inventory.transfer_schemas import (
     TransferSummary,
 )
 from shouyin.shared.clock import business_date, utcnow
+from shouyin.shared.numbering import numbers_of
 from shouyin.stores.models import Store
 
 PERMISSION = "transfers.manage"
@@ -92,7 +93,7 @@ def _by_uuid(session: Session, client_uuid: str) -> int | None:
 
 def _next_number(session: Session, prefix: str) -> str:
     count = session.scalar(
-        select(func.count()).select_from(Transfer).where(Transfer.number.like(prefix + "%"))
+        select(func.count()).select_from(Transfer).where(numbers_of(Transfer.number, prefix))
     )
     return f"{prefix}{(count or 0) + 1:03d}"
 

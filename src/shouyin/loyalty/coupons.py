@@ -231,6 +231,19 @@ def issue(
     return result
 
 
+def issue_one(
+    session: Session, *, template_id: int, member_id: int, source: str, user_id: int | None,
+    at: datetime,
+) -> Coupon | None:  # fmt: skip
+    """One coupon of a template to one member (a complaint's compensation, for instance):
+    the template's window and per-member limit hold; None when the member is at the limit."""
+    run = _start_run(session, template_id, 1, source, user_id, at)
+    codes = _issue_batch(session, run, [member_id])[0]
+    if not codes:
+        return None
+    return session.scalars(select(Coupon).where(Coupon.code == codes[0])).one()
+
+
 def issue_on_event(
     session: Session, *, member_id: int, event: str, user_id: int | None, at: datetime
 ) -> list[Coupon]:

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Literal
 
 FORMULA_START = ("=", "+", "-", "@")
 
 
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?%?")
+
+
 def csv_safe(value: str) -> str:
-    """A leading quote stops a spreadsheet from running a cell as a formula."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    """A leading quote stops a spreadsheet from running a cell as a formula; a plain number
+    (a negative stock, an NPS of -20) is no formula and stays a number."""
+    if value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from shouyin.audit import service as audit
 from shouyin.auth.principal import Principal
-from shouyin.errors import Conflict, NotFound
+from shouyin.errors import Conflict, NotFound, ValidationFailed
 from shouyin.stores.models import Chain, Register, Store
 from shouyin.stores.schemas import RegisterCreate, StoreCreate, StoreUpdate
 
@@ -57,6 +57,9 @@ def update_store(session: Session, *, store_id: int, data: StoreUpdate, actor: P
         if value is not None or key == "address"
     }
     before = {key: getattr(store, key) for key in changes}
+    opens = changes.get("opens_minutes", store.opens_minutes)
+    if changes.get("closes_minutes", store.closes_minutes) <= opens:
+        raise ValidationFailed("The store must close after it opens.", code="store.hours_invalid")
     for key, value in changes.items():
         setattr(store, key, value)
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from shouyin.auth.dependencies import require
 from shouyin.auth.principal import Principal
 from shouyin.db import ReadDb, WriteDb
-from shouyin.errors import DomainError, Forbidden
+from shouyin.errors import DomainError, Forbidden, ValidationFailed
 from shouyin.stores import service
 from shouyin.stores.models import Store
 from shouyin.stores.schemas import RegisterCreate, StoreCreate, StoreUpdate
@@ -40,7 +41,10 @@ STORE_MESSAGES = {
     "address": (_("An address has at most 200 characters."), "store.address_invalid"),
     "timezone": (_("Unknown time zone, e.g. Asia/Shanghai."), "store.timezone_invalid"),
     "rounding": (_("Choose a rounding rule."), "store.rounding_invalid"),
+    # The schema's own check (no field): closing after opening.
+    "": (_("The store must close after it opens."), "store.hours_invalid"),
 }
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])|24:00", re.ASCII)
 REGISTER_MESSAGES = {
     "code": (_("A register code is 1 to 16 letters, digits, - or _."), "register.code_invalid"),
     "name": (_("A register needs a name of at most 120 characters."), "register.name_invalid"),
@@ -58,10 +62,13 @@ class StoreForm:
         timezone: Annotated[str, Form(max_length=100)] = "Asia/Shanghai",
         cutoff: Annotated[str, Form(max_length=20)] = "00:00",
         rounding: Annotated[str, Form(max_length=20)] = "none",
+        opens: Annotated[str, Form(max_length=20)] = "09:00",
+        closes: Annotated[str, Form(max_length=20)] = "21:00",
         active: Annotated[str, Form(max_length=5)] = "",
     ) -> None:
         self.code, self.name, self.address = code.strip(), name.strip(), address.strip()
         self.timezone, self.cutoff, self.rounding = timezone.strip(), cutoff.strip(), rounding
+        self.opens, self.closes = opens.strip(), closes.strip()
         self.active = bool(active)
 
     def values(self) -> dict[str, Any]:
@@ -70,7 +77,19 @@ class StoreForm:
         return {
             "name": self.name, "address": self.address, "timezone": self.timezone,
             "day_cutoff_minutes": parse_cutoff(self.cutoff), "rounding": self.rounding,
+            "opens_minutes": parse_clock(self.opens), "closes_minutes": parse_clock(self.closes),
         }  # fmt: skip
+
+
+def parse_clock(text: str) -> int:
+    """Opening hours as typed (HH:MM, 00:00 to 24:00) in minutes after midnight."""
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None:
+        raise ValidationFailed(
+            "Opening hours are times from 00:00 to 24:00.", code="store.hours_invalid",
+            details={"value": text},
+        )  # fmt: skip
+    return 1440 if match.group(1) is None else int(match.group(1)) * 60 + int(match.group(2))
 
 
 def _form_of(store: Store) -> dict[str, Any]:
@@ -78,6 +97,7 @@ def _form_of(store: Store) -> dict[str, Any]:
         "code": store.code, "name": store.name, "address": store.address or "",
         "timezone": store.timezone, "cutoff": format_cutoff(store.day_cutoff_minutes),
         "rounding": store.rounding, "active": store.active,
+        "opens": format_cutoff(store.opens_minutes), "closes": format_cutoff(store.closes_minutes),
     }  # fmt: skip
 
 
@@ -94,7 +114,8 @@ def _list_page(
 ) -> Response:  # fmt: skip
     listed = service.list_stores(db, store_id=principal.store_id)
     registers = {store.id: service.list_registers(db, store_id=store.id) for store in listed}
-    blank = {"timezone": "Asia/Shanghai", "cutoff": "00:00", "rounding": "none"}
+    blank = {"timezone": "Asia/Shanghai", "cutoff": "00:00", "rounding": "none",
+             "opens": "09:00", "closes": "21:00"}  # fmt: skip
     context = {
         "stores": listed, "registers": registers, "form": form or blank, "error": error,
         "saved": request.query_params.get("saved") == "1", **_common(principal),

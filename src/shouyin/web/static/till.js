@@ -604,6 +604,7 @@
       [window.shouyinTillMember, window.shouyinTillPay, window.shouyinTillLoyalty,
        window.shouyinTillHeld, window.shouyinTillShift, window.shouyinTillPayCode,
        window.shouyinTillPrint, window.shouyinTillReturn, window.shouyinTillDisplay,
+       window.shouyinTillComplaint,
       ].forEach(function (mixin) {
         if (mixin) Object.defineProperties(component, Object.getOwnPropertyDescriptors(mixin()));
       });
