@@ -54,6 +54,9 @@ class ReorderRule(Base):
     (average daily sales × lead time + safety stock; order up to that plus review days)."""
 
     __tablename__ = "reorder_rules"
+    # Clustered on (store, product) on SQLite: the replenishment list reads a store's rules
+    # in key order and looks them up by key, with no second lookup through a rowid.
+    __table_args__ = ({"sqlite_with_rowid": False},)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
     mode: Mapped[str] = mapped_column(String(8), default="manual")  # manual, velocity

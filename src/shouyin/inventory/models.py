@@ -35,6 +35,8 @@ class StockLevel(Base):
     """Cached sum of the ledger per store and product; `shouyin check ledgers` re-adds it."""
 
     __tablename__ = "stock_levels"
+    # Clustered on (store, product) on SQLite: every sale updates, and every list reads, by key.
+    __table_args__ = ({"sqlite_with_rowid": False},)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)

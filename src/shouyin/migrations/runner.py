@@ -25,6 +25,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if connection.dialect.name == "sqlite":
+            # Statistics for the query planner, refreshed where tables changed a lot.
+            connection.exec_driver_sql("PRAGMA optimize")
 
 
 def head_revision() -> str | None:
